@@ -1,0 +1,29 @@
+from django.contrib.auth.views import redirect_to_login
+
+from mentorship.tenancy.access import resolve_membership
+from mentorship.tenancy.scope import tenant_scope
+
+PAGE_PREFIX = "/o/"
+
+
+class OrganizationMiddleware:
+    """Pages under /o/<org_slug>/ run inside that organization's scope, for members only.
+
+    The scope covers the whole response, template rendering included, and is cleared when it ends. The API
+    (/api/orgs/<org_slug>/) does the same in its base view, after DRF has authenticated the request.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith(PAGE_PREFIX):
+            return self.get_response(request)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        slug = request.path_info[len(PAGE_PREFIX) :].split("/", 1)[0]
+        membership = resolve_membership(request.user, slug)
+        request.membership = membership
+        request.organization = membership.organization
+        with tenant_scope(membership.organization):
+            return self.get_response(request)

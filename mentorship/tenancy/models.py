@@ -1,0 +1,220 @@
+"""The tenancy kernel's models: Organization, Department, Membership, Invitation and the TenantModel base."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from mentorship.tenancy.scope import require_organization_id
+
+
+class CurrentOrganizationId(models.Expression):
+    """SQL parameter that reads the scope when the query is compiled, not when the queryset is built.
+
+    So a queryset created at import time (a form field's choices, say) is filtered by the scope in force when it
+    runs, and running it with no scope raises NoTenantScope.
+    """
+
+    output_field = models.BigIntegerField()
+
+    def as_sql(self, compiler, connection):
+        return "%s", [require_organization_id()]
+
+
+class TenantManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(organization_id=CurrentOrganizationId())
+
+
+class CrossOrganizationWrite(RuntimeError):
+    """A row of one organization was saved inside the scope of another."""
+
+
+class TenantModel(models.Model):
+    """Base of every organization-owned row.
+
+    `objects` sees the scope's organization only and raises outside a scope; `all_organizations` is the
+    deliberately named, greppable escape hatch. Subclasses get row-level security from their migration
+    (`EnableRowLevelSecurity`); the few tables that must be read before a scope exists say
+    `row_level_security = False`, and the contract tests hold that list fixed.
+    """
+
+    row_level_security = True
+
+    organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+", editable=False)
+
+    objects = TenantManager()
+    all_organizations = models.Manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        scope = require_organization_id()
+        if self.organization_id is None:
+            self.organization_id = scope
+        elif self.organization_id != scope:
+            raise CrossOrganizationWrite(
+                f"{type(self).__name__} of organization {self.organization_id} saved in the scope of {scope}"
+            )
+        super().save(*args, **kwargs)
+
+
+class Organization(models.Model):
+    """A customer. Read before any scope exists (URL resolution), so it has no row-level security."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60, unique=True)
+    min_group_size = models.PositiveSmallIntegerField(
+        default=5,
+        validators=[MinValueValidator(2), MaxValueValidator(50)],
+        help_text="Figures about fewer people than this are never shown (dashboards, exports, API).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """Roles beyond plain membership; every active membership is a member and may use the member pages."""
+
+    ORG_ADMIN = "org_admin", "Org admin"
+    PROGRAM_ADMIN = "program_admin", "Program admin"
+    HR_ANALYST = "hr_analyst", "HR analyst"
+
+
+def role_labels(roles: list[str]) -> list[str]:
+    return [Role(role).label for role in roles if role in Role.values] or ["Member"]
+
+
+def validate_time_zone(value: str) -> None:
+    if value and value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (use names like Europe/Berlin).")
+
+
+def validate_languages(value: list[str]) -> None:
+    for code in value:
+        if not (2 <= len(code) <= 8 and code.replace("-", "").isalpha()):
+            raise ValidationError(f"“{code}” is not a language code (use codes like en, de, pt-BR).")
+
+
+class Department(TenantModel):
+    name = models.CharField(max_length=120)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint("organization", "name", name="department_name_unique_per_org")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(TenantModel):
+    """A user's place in one organization: roles, department, manager and working preferences.
+
+    No row-level security: a request reads its membership to decide whether it may enter the organization's scope.
+    The ORM scoping still applies; resolution goes through `all_organizations` in tenancy.access only.
+    """
+
+    row_level_security = False
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    roles = ArrayField(models.CharField(max_length=20, choices=Role.choices), default=list, blank=True)
+    department = models.ForeignKey(
+        Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="memberships"
+    )
+    job_title = models.CharField(max_length=120, blank=True)
+    manager = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="direct_reports")
+    location = models.CharField(max_length=120, blank=True)
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    languages = ArrayField(models.CharField(max_length=8), default=list, blank=True, validators=[validate_languages])
+    is_active = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user__full_name", "user__email"]
+        constraints = [models.UniqueConstraint("organization", "user", name="membership_unique_per_org")]
+        indexes = [models.Index(fields=["organization", "is_active"])]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def has_role(self, *roles: str) -> bool:
+        return any(role in self.roles for role in roles)
+
+    @property
+    def is_org_admin(self) -> bool:
+        return Role.ORG_ADMIN in self.roles
+
+    @property
+    def role_labels(self) -> list[str]:
+        return role_labels(self.roles)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class ScopedInvitationManager(TenantManager.from_queryset(InvitationQuerySet)):
+    pass
+
+
+class Invitation(TenantModel):
+    """An org admin's invitation of an email address, with the roles it will receive.
+
+    No row-level security: the invitee arrives with a token before any scope exists. Only the token's SHA-256 is
+    stored; the token itself travels in the email.
+    """
+
+    row_level_security = False
+
+    email = models.EmailField()
+    roles = ArrayField(models.CharField(max_length=20, choices=Role.choices), default=list, blank=True)
+    department = models.ForeignKey(Department, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    job_title = models.CharField(max_length=120, blank=True)
+    invited_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedInvitationManager()
+    all_organizations = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organization", "email"])]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email}"
+
+    @property
+    def role_labels(self) -> list[str]:
+        return role_labels(self.roles)
+
+    @property
+    def status(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

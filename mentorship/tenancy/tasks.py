@@ -1,0 +1,45 @@
+from celery import shared_task
+from django.db import connection
+
+from mentorship.tenancy import services
+from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task
+from mentorship.tenancy.models import Organization
+from mentorship.tenancy.scope import current_organization_id
+
+
+@shared_task(name="tenancy.invitations_expire")
+@cross_organization_task
+def invitations_expire_all_task() -> int:
+    """Nightly fan-out: one tenant task per organization."""
+    organization_ids = list(Organization.objects.values_list("id", flat=True))
+    for organization_id in organization_ids:
+        invitations_expire_task.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
+@shared_task(base=TenantTask, name="tenancy.invitations_expire_for_organization")
+def invitations_expire_task(*, organization_id: int) -> int:
+    return services.invitations_expire()
+
+
+@shared_task(base=TenantTask, name="tenancy.scope_probe")
+def scope_probe_task(*, organization_id: int) -> dict:
+    """What a worker sees inside a tenant scope, through raw SQL that only row-level security filters.
+
+    `manage.py check_workers` sends it for each organization after a deploy, to prove that the workers connect
+    as a role that row-level security binds and that the scope reaches PostgreSQL.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_user, current_setting('app.current_org_id', true), "
+            "(SELECT count(*) FROM tenancy_department), "
+            "(SELECT count(DISTINCT organization_id) FROM tenancy_department)"
+        )
+        role, setting, departments, organizations = cursor.fetchone()
+    return {
+        "scope": current_organization_id(),
+        "role": role,
+        "setting": setting,
+        "departments_visible": departments,
+        "organizations_visible": organizations,
+    }

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from mentorship.tenancy import views
+
+# Mounted under /o/<slug:org_slug>/ by mentorship/urls.py.
+org_urlpatterns = [
+    path("", views.org_home, name="org_home"),
+    path("admin/members/", views.member_list, name="member_list"),
+    path("admin/members/invite/", views.member_invite, name="member_invite"),
+    path("admin/members/<int:membership_id>/", views.member_detail, name="member_detail"),
+    path("admin/members/<int:membership_id>/active/", views.member_set_active, name="member_set_active"),
+    path("admin/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
+    path("admin/departments/", views.department_list, name="department_list"),
+    path("admin/departments/<int:department_id>/", views.department_edit, name="department_edit"),
+]
