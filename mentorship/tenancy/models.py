@@ -45,12 +45,12 @@ class TenantModel(models.Model):
     `row_level_security = False`, and the contract tests hold that list fixed.
     """
 
-    row_level_security = True
-
     organization = models.ForeignKey("tenancy.Organization", on_delete=models.CASCADE, related_name="+", editable=False)
 
-    objects = TenantManager()
-    all_organizations = models.Manager()
+    row_level_security = True
+
+    objects = TenantManager()  # first manager declared: Django's default manager
+    all_organizations = models.Manager()  # noqa: DJ012 (ruff takes models.Manager() for a field)
 
     class Meta:
         abstract = True
