@@ -6,10 +6,11 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from mentorship.tenancy.scope import require_organization_id
 
@@ -56,14 +57,47 @@ class TenantModel(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
+        self._claim_for_scope()
+        super().save(*args, **kwargs)
+
+    def _claim_for_scope(self) -> None:
         scope = require_organization_id()
         if self.organization_id is None:
             self.organization_id = scope
         elif self.organization_id != scope:
             raise CrossOrganizationWrite(
-                f"{type(self).__name__} of organization {self.organization_id} saved in the scope of {scope}"
+                f"{type(self).__name__} of organization {self.organization_id} written in the scope of {scope}"
             )
-        super().save(*args, **kwargs)
+
+    def full_clean(self, *args, **kwargs):
+        # Unique constraints all include organization; it must be set for validate_constraints to check them.
+        self._claim_for_scope()
+        super().full_clean(*args, **kwargs)
+
+    def unique_error_message(self, model_class, unique_check):
+        fields = [name for name in unique_check if name != "organization"]
+        if len(fields) != 1 or len(unique_check) != 2:
+            return super().unique_error_message(model_class, unique_check)
+        label = model_class._meta.get_field(fields[0]).verbose_name
+        return ValidationError(
+            f"{capfirst(model_class._meta.verbose_name)} with this {label} already exists.",
+            code="unique",
+            params={"unique_check": unique_check},
+        )
+
+    def validate_constraints(self, exclude=None):
+        """Report a (organization, field) uniqueness violation on `field`, so forms and the API name it."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            errors: dict[str, list] = {}
+            for key, messages in error.error_dict.items():
+                for message in messages:
+                    check = (message.params or {}).get("unique_check", ()) if message.code == "unique" else ()
+                    rest = [name for name in check if name != "organization"]
+                    target = rest[0] if key == NON_FIELD_ERRORS and len(check) == 2 and len(rest) == 1 else key
+                    errors.setdefault(target, []).append(message)
+            raise ValidationError(errors) from None
 
 
 class Organization(models.Model):
@@ -114,7 +148,7 @@ class Department(TenantModel):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint("organization", "name", name="department_name_unique_per_org")]
+        constraints = [models.UniqueConstraint(fields=["organization", "name"], name="department_name_unique_per_org")]
 
     def __str__(self) -> str:
         return self.name
@@ -145,7 +179,7 @@ class Membership(TenantModel):
 
     class Meta:
         ordering = ["user__full_name", "user__email"]
-        constraints = [models.UniqueConstraint("organization", "user", name="membership_unique_per_org")]
+        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_per_org")]
         indexes = [models.Index(fields=["organization", "is_active"])]
 
     def __str__(self) -> str:

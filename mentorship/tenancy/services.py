@@ -36,14 +36,14 @@ def _clean_roles(roles) -> list[str]:
 
 def department_create(*, name: str) -> Department:
     department = Department(name=name.strip())
-    department.full_clean(exclude=["organization"])
+    department.full_clean()
     department.save()
     return department
 
 
 def department_rename(*, department: Department, name: str) -> Department:
     department.name = name.strip()
-    department.full_clean(exclude=["organization"])
+    department.full_clean()
     department.save(update_fields=["name"])
     return department
 
@@ -98,7 +98,7 @@ def membership_update(
     if "manager" in fields:
         _check_manager(membership, manager)
         membership.manager = manager
-    membership.full_clean(exclude=["organization", "user"])
+    membership.full_clean(exclude=["user"])
     membership.save()
     return membership
 
@@ -142,7 +142,7 @@ def invitation_create(
         token_hash=hash_token(token),
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
     )
-    invitation.full_clean(exclude=["organization", "invited_by"])
+    invitation.full_clean(exclude=["invited_by"])
     invitation.save()
     link = base_url.rstrip("/") + reverse("invitation_accept", kwargs={"token": token})
     body = render_to_string(

@@ -76,7 +76,7 @@ def member_list(request, org_slug):
 
 @org_admin_required
 def member_invite(request, org_slug):
-    form = InvitationForm(request.POST or None)
+    form = InvitationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             invitation = services.invitation_create(
@@ -123,7 +123,7 @@ def member_detail(request, org_slug, membership_id):
         "job_title": member.job_title,
         "manager": member.manager,
     }
-    form = MembershipForm(request.POST or None, initial=initial, membership=member)
+    form = MembershipForm(request.POST if request.method == "POST" else None, initial=initial, membership=member)
     if request.method == "POST" and form.is_valid():
         try:
             services.membership_update(membership=member, actor=request.membership, **form.cleaned_data)
@@ -155,7 +155,7 @@ def member_set_active(request, org_slug, membership_id):
 
 @org_admin_required
 def department_list(request, org_slug):
-    form = DepartmentForm(request.POST or None)
+    form = DepartmentForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             department = services.department_create(name=form.cleaned_data["name"])

@@ -17,6 +17,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._applied_organization = _UNKNOWN
+        self._rolling_back = False
 
     def init_connection_state(self):
         super().init_connection_state()
@@ -32,7 +33,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             )
 
     def create_cursor(self, name=None):
-        self.sync_organization_setting()
+        if not self._rolling_back:
+            self.sync_organization_setting()
         return super().create_cursor(name)
 
     def sync_organization_setting(self) -> None:
@@ -49,9 +51,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._applied_organization = _UNKNOWN
 
     def _rollback(self):
-        self._applied_organization = _UNKNOWN
-        return super()._rollback()
+        try:
+            return super()._rollback()
+        finally:
+            self._applied_organization = _UNKNOWN
 
     def _savepoint_rollback(self, sid):
-        self._applied_organization = _UNKNOWN
-        return super()._savepoint_rollback(sid)
+        # The transaction may be aborted here: the ROLLBACK TO must run without our setting query first.
+        self._rolling_back = True
+        try:
+            return super()._savepoint_rollback(sid)
+        finally:
+            self._rolling_back = False
+            self._applied_organization = _UNKNOWN
