@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from mentorship.health import healthz
 from mentorship.tenancy import views as tenancy_views
 from mentorship.tenancy.urls import org_urlpatterns
 
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
+    path("healthz/", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("invite/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),

@@ -24,6 +24,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
     app_password = os.environ.get("DATABASE_APP_PASSWORD", "")
     if app_role != owner[0]:
         with django_db_blocker.unblock():
+            with connections["default"].cursor() as cursor:
+                # Transactional tests reset the database with TRUNCATE, which the production app role may not run
+                # (TRUNCATE skips row-level security); only this throwaway test database grants it.
+                cursor.execute(f"GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO {app_role}")
             connections.close_all()
             database["USER"], database["PASSWORD"] = app_role, app_password
     yield

@@ -12,9 +12,11 @@ MEMBER_ROLE = "member"  # filter value: members without any elevated role
 
 class MemberFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
-    department = django_filters.ModelChoiceFilter(queryset=Department.objects.all(), label="Department")
+    department = django_filters.ModelChoiceFilter(
+        queryset=Department.objects.all(), label="Department", empty_label="All departments"
+    )
     role = django_filters.ChoiceFilter(
-        choices=[*Role.choices, (MEMBER_ROLE, "Member only")], method="with_role", label="Role"
+        choices=[*Role.choices, (MEMBER_ROLE, "Member only")], method="with_role", label="Role", empty_label="Any role"
     )
     status = django_filters.ChoiceFilter(
         choices=[("active", "Active"), ("inactive", "Deactivated")],
