@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+import io
+
 from django.core.management import call_command
 
 from mentorship.tenancy.models import Department, Membership, Organization
+from mentorship.tenancy.scope import tenant_scope
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
 
 
 def counts() -> dict[str, tuple[int, int]]:
     result = {}
     for organization in Organization.objects.all():
-        with __import__("mentorship.tenancy.scope", fromlist=["tenant_scope"]).tenant_scope(organization):
+        with tenant_scope(organization):
             result[organization.slug] = (Membership.objects.count(), Department.objects.count())
     return result
 
 
 def test_seed_demo_builds_two_organizations_and_is_idempotent(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert "Demo ready" in seed()
     first = counts()
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    seed()
     assert counts() == first
     members, departments = first["acme"]
     assert 290 <= members <= 320 and departments == 8
@@ -26,9 +35,7 @@ def test_seed_demo_builds_two_organizations_and_is_idempotent(db):
 
 
 def test_demo_manager_hierarchy_has_no_cycles_and_stays_inside_the_organization(db):
-    from mentorship.tenancy.scope import tenant_scope
-
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    seed()
     acme = Organization.objects.get(slug="acme")
     with tenant_scope(acme):
         managers = dict(Membership.objects.values_list("pk", "manager_id"))
@@ -44,6 +51,6 @@ def test_demo_manager_hierarchy_has_no_cycles_and_stays_inside_the_organization(
 
 
 def test_the_two_organization_demo_login_has_two_memberships(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    seed()
     both = Membership.all_organizations.filter(user__email="both@acme.example")
     assert sorted(both.values_list("organization__slug", flat=True)) == ["acme", "globex"]
