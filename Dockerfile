@@ -14,8 +14,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DJANGO_SETTINGS_MODULE=mentorship.settings \
     STATIC_ROOT=/app/staticfiles
 
+# A home of its own: gunicorn (25.1+) puts its control socket in ~/.gunicorn/, and /app is read-only for this user.
 RUN groupadd --system --gid 10001 app \
-    && useradd --system --uid 10001 --gid app --home-dir /app --no-create-home --shell /usr/sbin/nologin app
+    && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app --shell /usr/sbin/nologin app
 
 WORKDIR /app
 
