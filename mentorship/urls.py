@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from mentorship.health import healthz
 from mentorship.tenancy import views as tenancy_views
 from mentorship.tenancy.urls import org_urlpatterns
+from programs.urls import org_urlpatterns as programs_org_urlpatterns
 
 urlpatterns = [
     path("", tenancy_views.home, name="home"),
@@ -12,7 +13,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("invite/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
+    path("o/<slug:org_slug>/", include(programs_org_urlpatterns)),
     path("api/orgs/<slug:org_slug>/", include("mentorship.tenancy.api_urls")),
+    path("api/orgs/<slug:org_slug>/", include("programs.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("ops/admin/", admin.site.urls),

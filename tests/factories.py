@@ -14,6 +14,16 @@ from django.utils import timezone
 
 from mentorship.tenancy.models import Department, Invitation, Membership, Organization
 from mentorship.tenancy.services import hash_token
+from programs.models import (
+    Application,
+    ApplicationSkill,
+    Cohort,
+    Program,
+    ProgramSkill,
+    ProgramTarget,
+    SessionStage,
+    Skill,
+)
 
 PASSWORD = "correct-horse-battery-9"
 _sequence = itertools.count(1)
@@ -50,7 +60,74 @@ def make_invitation(email: str | None = None, token: str | None = None, **fields
     )
 
 
+def make_skill(name: str | None = None, category: str = "Collaboration") -> Skill:
+    return Skill.objects.create(name=name or f"Skill {next(_sequence)}", category=category)
+
+
+def make_program(name: str | None = None, *, skills=(), status: str = Program.Status.DRAFT, **fields) -> Program:
+    """A program with the four default stages (through the service, as admins create them)."""
+    from programs import services
+
+    created_by = fields.pop("created_by", None) or make_membership()
+    program = services.program_create(
+        created_by=created_by, name=name or f"Program {next(_sequence)}", skills=list(skills), **fields
+    )
+    if status != Program.Status.DRAFT:
+        Program.objects.filter(pk=program.pk).update(status=status)
+        program.refresh_from_db()
+    return program
+
+
+def make_cohort(program: Program | None = None, *, status: str = Cohort.Status.ENROLLING, **fields) -> Cohort:
+    today = timezone.localdate()
+    values = {
+        "name": f"Cohort {next(_sequence)}",
+        "enrollment_opens_on": today - timedelta(days=7),
+        "enrollment_closes_on": today + timedelta(days=14),
+        "starts_on": today + timedelta(days=21),
+        "ends_on": today + timedelta(days=200),
+        "capacity": 30,
+        **fields,
+    }
+    return Cohort.objects.create(program=program or make_program(), status=status, **values)
+
+
+def make_application(cohort: Cohort | None = None, membership: Membership | None = None, **fields) -> Application:
+    return Application.objects.create(
+        cohort=cohort or make_cohort(), membership=membership or make_membership(),
+        role=fields.pop("role", Application.Role.MENTEE), **fields,
+    )  # fmt: skip
+
+
+def make_application_skill(application: Application | None = None, skill: Skill | None = None) -> ApplicationSkill:
+    return ApplicationSkill.objects.create(
+        application=application or make_application(), skill=skill or make_skill(), level=2, target_level=4
+    )
+
+
+def make_program_skill() -> ProgramSkill:
+    return ProgramSkill.objects.create(program=make_program(), skill=make_skill())
+
+
+def make_target() -> ProgramTarget:
+    return ProgramTarget.objects.create(
+        program=make_program(), metric=ProgramTarget.Metric.PARTICIPATION_RATE, baseline=40, target=60
+    )
+
+
+def make_stage() -> SessionStage:
+    return make_program().stages.first()
+
+
 TENANT_ROW_BUILDERS = {
+    Skill: make_skill,
+    Program: make_program,
+    ProgramSkill: make_program_skill,
+    SessionStage: make_stage,
+    ProgramTarget: make_target,
+    Cohort: make_cohort,
+    Application: make_application,
+    ApplicationSkill: make_application_skill,
     Department: make_department,
     Membership: make_membership,
     Invitation: make_invitation,

@@ -127,6 +127,15 @@ def test_departments_list_and_create(admin_client, client, tenants):
         assert not Department.objects.filter(name="Sneaky").exists()
 
 
+def test_out_of_range_ids_are_not_found(admin_client, tenant_a):
+    huge = 10**22
+    assert admin_client.get(api(tenant_a, f"members/{huge}/")).status_code == 404
+    response = admin_client.patch(
+        api(tenant_a, f"members/{tenant_a.member.pk}/"), {"department_id": huge}, content_type="application/json"
+    )
+    assert response.status_code == 400 and "department_id" in response.json()
+
+
 def test_malformed_json_is_a_400_not_a_500(admin_client, tenant_a):
     response = admin_client.post(api(tenant_a, "departments/"), "{not json", content_type="application/json")
     assert response.status_code == 400

@@ -263,6 +263,10 @@ def test_pages_do_not_fail_on_garbage_input(admin_client, tenant_a):
     for path, params in [
         (url("member_list", tenant_a), {"page": "zzz", "department": "abc", "role": "<script>", "status": "x"}),
         (url("member_list", tenant_a), {"page": "99999"}),
+        (url("member_list", tenant_a), {"department": "99999999999999999999999"}),
     ]:
         assert admin_client.get(path, params).status_code == 200
+    huge = 10**22  # beyond bigint: must be "not found", not a database error
+    assert admin_client.get(url("member_detail", tenant_a, membership_id=huge)).status_code == 404
+    assert admin_client.post(url("department_edit", tenant_a, department_id=huge), {"name": "x"}).status_code == 404
     assert Client().get("/o/%00bad/").status_code in (302, 404)

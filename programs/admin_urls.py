@@ -1,0 +1,1 @@
+urlpatterns = []  # program admin pages: programs, cohorts, skills, stages, targets

@@ -1,0 +1,2 @@
+# Mounted under /api/orgs/<slug:org_slug>/ by mentorship/urls.py.
+urlpatterns = []

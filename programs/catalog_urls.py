@@ -1,0 +1,1 @@
+urlpatterns = []  # member pages: opportunity map, apply, withdraw; admin application review

@@ -1,0 +1,7 @@
+from django.urls import include, path
+
+# Mounted under /o/<slug:org_slug>/ by mentorship/urls.py. Each part owns its own url module.
+org_urlpatterns = [
+    path("", include("programs.admin_urls")),
+    path("", include("programs.catalog_urls")),
+]
