@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import fcntl
 import os
 import signal
 import subprocess
@@ -153,9 +154,26 @@ def _embedded_redis(folder: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """One command at a time per data folder: a second one would share, then stop, the first one's servers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "in-use.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(
+                f"[devservices] another command is using {folder} (is `make run` or `make test` already running "
+                f"from this folder?). Stop it first, or set DATABASE_URL and REDIS_URL."
+            ) from None
+        yield
+
+
+@contextlib.contextmanager
 def resolve(*, database: str, data_folder: Path) -> Iterator[Services]:
     """Yield the service URLs, starting embedded servers under `data_folder` for what is not configured."""
     with contextlib.ExitStack() as stack:
+        if not (os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL")):
+            stack.enter_context(_exclusive(data_folder))
         admin_url = os.environ.get("DATABASE_URL")
         if not admin_url:
             admin_url = stack.enter_context(_embedded_postgres(data_folder / "postgres"))
