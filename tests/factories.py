@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from mentorship.tenancy.models import Department, Invitation, Membership, Organization
+from mentorship.tenancy.models import Department, Invitation, Membership, Organization, PeopleImport
 from mentorship.tenancy.services import hash_token
 from programs.models import (
     Application,
@@ -119,6 +119,10 @@ def make_stage() -> SessionStage:
     return make_program().stages.first()
 
 
+def make_people_import(file_name: str = "people.csv", **fields) -> PeopleImport:
+    return PeopleImport.objects.create(file_name=file_name, **fields)
+
+
 TENANT_ROW_BUILDERS = {
     Skill: make_skill,
     Program: make_program,
@@ -131,4 +135,5 @@ TENANT_ROW_BUILDERS = {
     Department: make_department,
     Membership: make_membership,
     Invitation: make_invitation,
+    PeopleImport: make_people_import,
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from mentorship.tenancy.models import Department, Invitation, Membership
+from mentorship.tenancy.models import Department, Invitation, Membership, PeopleImport
 
 
 def resolve_membership(user, organization_slug: str) -> Membership:
@@ -60,3 +60,10 @@ def access_invitation_by_id(invitation_id: int) -> Invitation:
         return Invitation.objects.get(pk=invitation_id)
     except (Invitation.DoesNotExist, ValueError, TypeError):
         raise Http404("No such invitation.") from None
+
+
+def access_people_import_by_id(import_id: int) -> PeopleImport:
+    try:
+        return PeopleImport.objects.defer("data").select_related("uploaded_by__user").get(pk=import_id)
+    except (PeopleImport.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such import.") from None

@@ -37,3 +37,16 @@ class MembershipForm(forms.Form):
 
 class DepartmentForm(forms.Form):
     name = forms.CharField(max_length=120)
+
+
+class PeopleImportForm(forms.Form):
+    file = forms.FileField(
+        label="HR export (CSV or XLSX)",
+        help_text="One row per person under a header row; CSV files in UTF-8.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+    send_invitations = forms.BooleanField(
+        required=False,
+        label="Send invitations to people new to the organization",
+        help_text="People who already have an account with a verified address get nothing; they log in as usual.",
+    )

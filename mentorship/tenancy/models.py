@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import zoneinfo
 
 from django.conf import settings
@@ -131,8 +132,14 @@ def role_labels(roles: list[str]) -> list[str]:
     return [Role(role).label for role in roles if role in Role.values] or ["Member"]
 
 
+@functools.cache
+def known_time_zones() -> frozenset[str]:
+    """The IANA names on this machine; read once (scanning the tz database for each value made imports slow)."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value: str) -> None:
-    if value and value not in zoneinfo.available_timezones():
+    if value and value not in known_time_zones():
         raise ValidationError(f"“{value}” is not a known time zone (use names like Europe/Berlin).")
 
 
@@ -252,3 +259,49 @@ class Invitation(TenantModel):
         if self.expires_at <= timezone.now():
             return "expired"
         return "pending"
+
+
+class PeopleImport(TenantModel):
+    """One upload of an HR export by an org admin: validated as a whole, then imported in one transaction.
+
+    Small files are processed in the request; larger ones by `people_import_run_task`, which reads `data` (the
+    uploaded bytes, deleted when the import finishes) and reports `processed_rows` as it goes.
+    """
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", "Validating"
+        FAILED = "failed", "Failed"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Done"
+
+    uploaded_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, related_name="+")
+    file_name = models.CharField(max_length=255)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.VALIDATING)
+    send_invitations = models.BooleanField(default=False)
+    base_url = models.CharField(max_length=200, blank=True, help_text="Where invitation links point.")
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    updated_count = models.PositiveIntegerField(default=0)
+    invited_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True, help_text="[{row, column, message}], row 1 is the header.")
+    data = models.BinaryField(null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"Import of {self.file_name}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.VALIDATING, self.Status.IMPORTING)
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if not self.is_running else 0
+        return min(100, self.processed_rows * 100 // self.total_rows)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Func, IntegerField, Q, QuerySet
 
-from mentorship.tenancy.models import Department, Invitation, Membership, Role
+from mentorship.tenancy.models import Department, Invitation, Membership, PeopleImport, Role
 
 MEMBER_ROLE = "member"  # filter value: members without any elevated role
 
@@ -73,3 +73,14 @@ def organization_overview(*, membership: Membership) -> dict:
     counts["pending_invitations"] = Invitation.objects.pending().count()
     counts["direct_reports"] = membership.direct_reports.filter(is_active=True).count()
     return counts
+
+
+def people_import_list(*, limit: int = 50) -> QuerySet[PeopleImport]:
+    """The latest imports, without their stored files and problem lists (only how many problems)."""
+    error_count = Func("errors", function="jsonb_array_length", output_field=IntegerField())
+    return (
+        PeopleImport.objects.defer("data", "errors")
+        .select_related("uploaded_by__user")
+        .annotate(error_count=error_count)
+        .order_by("-created_at", "-id")[:limit]
+    )

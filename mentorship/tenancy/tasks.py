@@ -1,9 +1,9 @@
 from celery import shared_task
 from django.db import connection
 
-from mentorship.tenancy import services
+from mentorship.tenancy import imports, services
 from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task
-from mentorship.tenancy.models import Organization
+from mentorship.tenancy.models import Organization, PeopleImport
 from mentorship.tenancy.scope import current_organization_id
 
 
@@ -20,6 +20,15 @@ def invitations_expire_all_task() -> int:
 @shared_task(base=TenantTask, name="tenancy.invitations_expire_for_organization")
 def invitations_expire_task(*, organization_id: int) -> int:
     return services.invitations_expire()
+
+
+@shared_task(base=TenantTask, name="tenancy.people_import_run")
+def people_import_run_task(*, organization_id: int, import_id: int) -> str | None:
+    """A people import too large for the request: validate, then import in one transaction, with progress."""
+    people_import = PeopleImport.objects.select_related("uploaded_by__user").filter(pk=import_id).first()
+    if people_import is None:
+        return None
+    return imports.people_import_run(people_import=people_import, report_progress=True).status
 
 
 @shared_task(base=TenantTask, name="tenancy.scope_probe")

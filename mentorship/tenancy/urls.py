@@ -12,4 +12,11 @@ org_urlpatterns = [
     path("admin/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("admin/departments/", views.department_list, name="department_list"),
     path("admin/departments/<int:department_id>/", views.department_edit, name="department_edit"),
+    path("admin/people-import/", views.people_import, name="people_import"),
+    path("admin/people-import/template.csv", views.people_import_template, name="people_import_template"),
+    path("admin/people-import/<int:import_id>/", views.people_import_detail, name="people_import_detail"),
+    path("admin/people-import/<int:import_id>/status/", views.people_import_status, name="people_import_status"),
+    path(
+        "admin/people-import/<int:import_id>/problems.csv", views.people_import_problems, name="people_import_problems"
+    ),
 ]

@@ -3,6 +3,7 @@ entered the scope for everything under /o/<org_slug>/; views check roles and cal
 
 from __future__ import annotations
 
+import csv
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -13,23 +14,26 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from mentorship.accounts.adapters import INVITATION_SESSION_KEY
-from mentorship.tenancy import selectors, services
+from mentorship.tenancy import imports, selectors, services
 from mentorship.tenancy.access import (
     access_department_by_id,
     access_invitation_by_id,
     access_membership_by_id,
+    access_people_import_by_id,
     require_roles,
     user_memberships,
 )
-from mentorship.tenancy.forms import DepartmentForm, InvitationForm, MembershipForm
+from mentorship.tenancy.forms import DepartmentForm, InvitationForm, MembershipForm, PeopleImportForm
 from mentorship.tenancy.models import Role
 
 MEMBERS_PER_PAGE = 25
+PROBLEMS_SHOWN = 1_000  # on the page; the CSV download has all of them
 
 
 def org_admin_required(view):
@@ -189,6 +193,80 @@ def department_edit(request, org_slug, department_id):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("department_list", org_slug=org_slug)
+
+
+@org_admin_required
+def people_import(request, org_slug):
+    posted = request.method == "POST"
+    form = PeopleImportForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        try:
+            people_import = imports.people_import_create(
+                organization=request.organization,
+                uploaded_by=request.membership,
+                file=form.cleaned_data["file"],
+                send_invitations=form.cleaned_data["send_invitations"],
+                base_url=request.build_absolute_uri("/"),
+            )
+        except ValidationError as error:
+            apply_errors(form, error)
+        else:
+            return redirect("people_import_detail", org_slug=org_slug, import_id=people_import.pk)
+    return render(
+        request,
+        "tenancy/people_import.html",
+        {
+            "form": form,
+            "imports": selectors.people_import_list(),
+            "columns": imports.COLUMNS,
+            "max_rows": imports.MAX_ROWS,
+            "max_bytes": settings.PEOPLE_IMPORT_MAX_BYTES,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _people_import_context(people_import) -> dict:
+    return {
+        "people_import": people_import,
+        "problems": people_import.errors[:PROBLEMS_SHOWN],
+        "problem_count": len(people_import.errors),
+    }
+
+
+@org_admin_required
+def people_import_detail(request, org_slug, import_id):
+    people_import = access_people_import_by_id(import_id)
+    return render(request, "tenancy/people_import_detail.html", _people_import_context(people_import))
+
+
+@org_admin_required
+def people_import_status(request, org_slug, import_id):
+    """The status partial the detail page polls (every second) while the import runs."""
+    people_import = access_people_import_by_id(import_id)
+    return render(request, "tenancy/_people_import_status.html", _people_import_context(people_import))
+
+
+@org_admin_required
+def people_import_problems(request, org_slug, import_id):
+    people_import = access_people_import_by_id(import_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{people_import.pk}-problems.csv"'
+    response.write("\ufeff")  # so that spreadsheets read it as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(["row", "column", "problem"])
+    for problem in people_import.errors:
+        writer.writerow([problem["row"] or "", problem["column"], problem["message"]])
+    return response
+
+
+@org_admin_required
+def people_import_template(request, org_slug):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="people-import-template.csv"'
+    response.write("\ufeff")
+    csv.writer(response).writerow([column.label for column in imports.COLUMNS])
+    return response
 
 
 def invitation_accept(request, token):
