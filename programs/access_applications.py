@@ -1,0 +1,41 @@
+"""Fetch-and-authorize helpers for the member side (opportunities, applications) and the admin review.
+
+They read inside the request's tenant scope: a missing id, another organization's id and a malformed one all give
+404, as in mentorship/tenancy/access.py.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from mentorship.tenancy.models import Membership
+from programs.models import Application, Cohort, Program
+
+
+def access_cohort_for_member(cohort_id: int) -> Cohort:
+    """A cohort a member may apply to: its program is open and the cohort is enrolling (otherwise 404)."""
+    try:
+        return Cohort.objects.select_related("program").get(
+            pk=cohort_id, status=Cohort.Status.ENROLLING, program__status=Program.Status.OPEN
+        )
+    except (Cohort.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such cohort.") from None
+
+
+def access_cohort_for_review(cohort_id: int) -> Cohort:
+    """Any cohort of the organization, for program admins and org admins (the caller checks the role)."""
+    try:
+        return Cohort.objects.select_related("program").get(pk=cohort_id)
+    except (Cohort.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such cohort.") from None
+
+
+def access_application_by_id(application_id: int, *, membership: Membership | None = None) -> Application:
+    """An application of the organization; with `membership`, only that member's own (someone else's is 404)."""
+    queryset = Application.objects.select_related("cohort__program")
+    if membership is not None:
+        queryset = queryset.filter(membership=membership)
+    try:
+        return queryset.get(pk=application_id)
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such application.") from None
