@@ -195,6 +195,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tenant-scoped API: every path names its organization, /api/orgs/<org_slug>/...",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "ProgramStatusEnum": "programs.models.Program.Status",
+        "CohortStatusEnum": "programs.models.Cohort.Status",
+        "ApplicationStatusEnum": "programs.models.Application.Status",
+    },
 }
 
 # --- Internationalisation, static files ---
