@@ -2,13 +2,23 @@ from django.core.management.base import BaseCommand
 
 from mentorship.tenancy.demo import DEMO_PASSWORD, seed_people
 from mentorship.tenancy.models import Membership
+from mentorship.tenancy.scope import tenant_scope
+from programs.demo import seed_programs
+from programs.models import Application, Program
 
 
 class Command(BaseCommand):
     help = "Create the demo organizations (idempotent: existing demo data is kept)."
 
     def handle(self, *args, **options):
-        for organization in seed_people():
+        organizations = seed_people()
+        seed_programs()  # skips an organization that already has programs
+        for organization in organizations:
             members = Membership.all_organizations.filter(organization=organization).count()
-            self.stdout.write(f"{organization.name} (/o/{organization.slug}/): {members} members")
+            with tenant_scope(organization):
+                programs, applications = Program.objects.count(), Application.objects.count()
+            self.stdout.write(
+                f"{organization.name} (/o/{organization.slug}/): {members} members, {programs} programs, "
+                f"{applications} applications"
+            )
         self.stdout.write(self.style.SUCCESS(f"Demo ready; every demo login uses the password {DEMO_PASSWORD!r}."))
