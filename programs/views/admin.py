@@ -26,6 +26,14 @@ from programs.forms import CohortForm, ProgramFilterForm, ProgramForm, SkillForm
 from programs.models import Program, ProgramSkill, Skill
 
 PROGRAM_ADMIN_ROLES = (Role.PROGRAM_ADMIN, Role.ORG_ADMIN)
+# The button that moves a program into each status (the allowed moves come from services.TRANSITIONS).
+TRANSITION_BUTTONS = {
+    Program.Status.DRAFT: "Back to draft",
+    Program.Status.OPEN: "Open for enrollment",
+    Program.Status.RUNNING: "Start running",
+    Program.Status.COMPLETED: "Mark completed",
+    Program.Status.ARCHIVED: "Archive",
+}
 
 
 def program_admin_required(view):
@@ -135,7 +143,11 @@ def _render_program(request, program, *, form=None, stage_form=None, edited_stag
         {
             "program": program,
             "form": form,
-            "next_statuses": [s for s in Program.Status if s in services.TRANSITIONS[program.status]],
+            "next_statuses": [
+                (status.value, TRANSITION_BUTTONS[status])
+                for status in Program.Status
+                if status in services.TRANSITIONS[program.status]
+            ],
             "stage_rows": stage_rows,
             "stage_form": stage_form,
             "targets_form": targets_form,

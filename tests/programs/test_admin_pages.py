@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mentorship.tenancy.models import Role
-from programs.models import Cohort, Program, ProgramTarget, SessionStage, Skill
+from programs import services
+from programs.models import Cohort, Program, ProgramSkill, ProgramTarget, SessionStage, Skill
 from tests import factories
 from tests.conftest import login
 
@@ -205,6 +206,29 @@ def test_program_list_runs_a_constant_number_of_queries(pa_client, tenant_a):
     assert len(many) == len(few)
 
 
+def _queries(client, page_url):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(page_url).status_code == 200
+    return len(queries)
+
+
+def test_skill_list_and_program_page_run_a_constant_number_of_queries(pa_client, tenant_a):
+    with tenant_a.scope():
+        program = factories.make_program("Alpha program", skills=[factories.make_skill("First skill")])
+        factories.make_cohort(program)
+    skills, detail = url("skill_list", tenant_a), url("program_admin_detail", tenant_a, program_id=program.pk)
+    pa_client.get(skills)  # warm the session
+    few = (_queries(pa_client, skills), _queries(pa_client, detail))
+    with tenant_a.scope():
+        more = [factories.make_skill(f"Skill {n}", category=f"Category {n % 3}") for n in range(10)]
+        for skill in more:
+            ProgramSkill.objects.create(program=program, skill=skill)
+        for _ in range(5):
+            factories.make_application(factories.make_cohort(program))
+            services.stage_add(program=program, title="Another stage")
+    assert (_queries(pa_client, skills), _queries(pa_client, detail)) == few
+
+
 # --- Create, edit, duplicate ---
 
 
@@ -276,7 +300,7 @@ def test_transition_without_a_cohort_is_refused_with_the_message(pa_client, tena
         program = factories.make_program("Alpha program")
     detail = url("program_admin_detail", tenant_a, program_id=program.pk)
     page = pa_client.get(detail)
-    assert [s.value for s in page.context["next_statuses"]] == ["open", "archived"]
+    assert page.context["next_statuses"] == [("open", "Open for enrollment"), ("archived", "Archive")]
     response = pa_client.post(url("program_admin_transition", tenant_a, program_id=program.pk), {"status": "open"})
     assert response.status_code == 302
     page = pa_client.get(response["Location"])
@@ -290,7 +314,7 @@ def test_transition_without_a_cohort_is_refused_with_the_message(pa_client, tena
         program.refresh_from_db()
     assert program.status == Program.Status.OPEN
     page = pa_client.get(detail)
-    assert [s.value for s in page.context["next_statuses"]] == ["draft", "running", "archived"]
+    assert [status for status, _ in page.context["next_statuses"]] == ["draft", "running", "archived"]
 
 
 def test_transition_not_allowed_shows_the_reason(pa_client, tenant_a):

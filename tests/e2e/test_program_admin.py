@@ -1,0 +1,72 @@
+"""A program admin builds a program in a real browser: a skill, the program with it, a cohort, then opens enrollment."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mentorship.tenancy.models import Role
+from programs.models import Cohort, Program
+from tests import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+NAME = re.compile(r"^Name\b")  # required fields carry a "*" after their label
+
+
+def test_program_admin_creates_a_program_adds_a_cohort_and_opens_enrollment(page, live_server, tenants, artifacts):
+    tenant_a, _ = tenants
+    with tenant_a.scope():
+        factories.make_membership(
+            factories.make_user("programs@org-alpha.test", "Pia Programs"), roles=[Role.PROGRAM_ADMIN]
+        )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Email").fill("programs@org-alpha.test")
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(f"{live_server.url}/o/{tenant_a.organization.slug}/")
+    nav = page.get_by_role("navigation", name="Org Alpha")
+
+    # A skill in the capability framework.
+    nav.get_by_role("link", name="Capability framework").click()
+    page.get_by_label(NAME).fill("Systems thinking")
+    page.get_by_label("Category").fill("Engineering")
+    page.get_by_label("Level 1").fill("Sees their own component")
+    page.get_by_role("button", name="Add skill").click()
+    assert page.get_by_role("link", name="Systems thinking").is_visible()
+
+    # A program that grows it.
+    nav.get_by_role("link", name="Programs", exact=True).click()
+    page.get_by_role("link", name="New program").click()
+    page.get_by_label(NAME).fill("Build Together")
+    page.get_by_label("Theme tag").fill("#BuildTogether&GrowTogether")
+    page.get_by_label("Cross-department collaboration").check()
+    page.get_by_label("Systems thinking").check()
+    page.get_by_role("button", name="Create program").click()
+    assert page.get_by_role("heading", name="Build Together").is_visible()
+    assert page.get_by_text("Establish trust and define goals").first.is_visible()  # the default session flow
+
+    # A cohort, enrolling.
+    page.get_by_role("link", name="Add a cohort").click()
+    today = timezone.localdate()
+    page.get_by_label(NAME).fill("Spring cohort")
+    page.get_by_label("Enrollment opens on").fill(today.isoformat())
+    page.get_by_label("Enrollment closes on").fill((today + timedelta(days=14)).isoformat())
+    page.get_by_label("Starts on").fill((today + timedelta(days=21)).isoformat())
+    page.get_by_label("Ends on").fill((today + timedelta(days=200)).isoformat())
+    page.get_by_label("Mentee seats").fill("20")
+    page.get_by_label("Status").select_option("enrolling")
+    page.get_by_role("button", name="Add cohort").click()
+    assert page.get_by_role("link", name="Spring cohort").is_visible()
+
+    # Open the program for enrollment.
+    page.get_by_role("button", name="Open for enrollment").click()
+    page.get_by_text("Build Together is now open for enrollment.").wait_for()
+    with tenant_a.scope():
+        program = Program.objects.get(name="Build Together")
+        assert program.status == Program.Status.OPEN
+        assert list(program.program_skills.values_list("skill__name", flat=True)) == ["Systems thinking"]
+        assert program.cohorts.get().status == Cohort.Status.ENROLLING
+    page.screenshot(path=artifacts / "program-admin-open-for-enrollment.png", full_page=True)
