@@ -48,6 +48,14 @@ def test_program_admin_creates_a_program_adds_a_cohort_and_opens_enrollment(page
     assert page.get_by_role("heading", name="Build Together").is_visible()
     assert page.get_by_text("Establish trust and define goals").first.is_visible()  # the default session flow
 
+    # Move the first stage down: htmx swaps the list in place.
+    stages = page.locator("#stage-list > li strong")
+    page.get_by_role("button", name="Move “Establish trust and define goals” down").click()
+    page.wait_for_function(
+        "document.querySelector('#stage-list > li strong').textContent.includes('Identify strengths')"
+    )
+    assert stages.nth(1).text_content() == "2. Establish trust and define goals"
+
     # A cohort, enrolling.
     page.get_by_role("link", name="Add a cohort").click()
     today = timezone.localdate()
@@ -59,7 +67,7 @@ def test_program_admin_creates_a_program_adds_a_cohort_and_opens_enrollment(page
     page.get_by_label("Mentee seats").fill("20")
     page.get_by_label("Status").select_option("enrolling")
     page.get_by_role("button", name="Add cohort").click()
-    assert page.get_by_role("link", name="Spring cohort").is_visible()
+    assert page.get_by_role("link", name="Spring cohort", exact=True).is_visible()
 
     # Open the program for enrollment.
     page.get_by_role("button", name="Open for enrollment").click()

@@ -420,6 +420,7 @@ def test_create_and_edit_a_cohort(pa_client, tenant_a):
     assert (cohort.capacity, cohort.status) == (25, Cohort.Status.ENROLLING)
     detail = pa_client.get(url("program_admin_detail", tenant_a, program_id=program.pk))
     assert b"Spring" in detail.content
+    assert url("cohort_applications", tenant_a, cohort_id=cohort.pk).encode() in detail.content
 
 
 @pytest.mark.parametrize(
