@@ -68,7 +68,9 @@ def skill_list(request, org_slug):
         else:
             messages.success(request, f"Skill {skill.name} added.")
             return redirect("skill_list", org_slug=org_slug)
-    skills = Skill.objects.order_by("category", "name")
+    skills = list(Skill.objects.order_by("category", "name"))
+    for skill in skills:
+        skill.described_levels = sum(1 for text in skill.level_descriptions if text)
     categories = [(category, list(rows)) for category, rows in groupby(skills, key=lambda s: s.category)]
     return render(
         request,
@@ -247,7 +249,7 @@ def stage_move(request, org_slug, program_id, stage_id):
     stage = access_stage_by_id(stage_id, program=program)
     order = list(program.stages.order_by("position").values_list("pk", flat=True))
     index = order.index(stage.pk)
-    other = index - 1 if request.POST.get("direction") == "up" else index + 1
+    other = {"up": index - 1, "down": index + 1}.get(request.POST.get("direction"), -1)
     if 0 <= other < len(order):
         order[index], order[other] = order[other], order[index]
         services.stages_reorder(program=program, stage_ids=order)

@@ -136,11 +136,13 @@ def test_add_and_edit_a_skill_with_level_descriptions(pa_client, tenant_a):
         assert skill.level_descriptions == [f"Level {n} text" for n in range(1, 6)]
     edit = url("skill_edit", tenant_a, skill_id=skill.pk)
     assert b"Level 3 text" in pa_client.get(edit).content
+    assert b"5 of 5" in pa_client.get(url("skill_list", tenant_a)).content
     response = pa_client.post(edit, {"name": "Coaching others", "category": "Leadership", "level_1": "Starts"})
     assert response.status_code == 302
     with tenant_a.scope():
         skill.refresh_from_db()
     assert skill.name == "Coaching others" and skill.level_descriptions == ["Starts", "", "", "", ""]
+    assert b"1 of 5" in pa_client.get(url("skill_list", tenant_a)).content
     assert not skill.is_active  # the checkbox was not sent: retired
 
 
@@ -378,6 +380,8 @@ def test_reorder_stages_up_and_down(pa_client, tenant_a):
     assert _stage_titles(tenant_a, program) == before
     last = url("stage_move", tenant_a, program_id=program.pk, stage_id=stages[3].pk)
     pa_client.post(last, {"direction": "down"})  # already last: nothing moves
+    assert _stage_titles(tenant_a, program) == before
+    pa_client.post(move, {"direction": "sideways"})  # not a direction: nothing moves
     assert _stage_titles(tenant_a, program) == before
 
 
