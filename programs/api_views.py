@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from mentorship.tenancy.api import OrganizationAPIMixin
 from mentorship.tenancy.models import Role
 from programs import services
+from programs.access import access_program_by_id, access_skill_by_id
 from programs.models import Application, ApplicationSkill, Cohort, Program, ProgramSkill, Skill
 from programs.serializers import (
     ApplicationDecideResultSerializer,
@@ -86,10 +87,10 @@ class SkillDetailAPI(ProgramsAPIMixin, generics.GenericAPIView):
     serializer_class = SkillSerializer
 
     def get(self, request, org_slug, skill_id):
-        return Response(self.get_serializer(_get_or_404(Skill.objects.all(), skill_id, "skill")).data)
+        return Response(self.get_serializer(access_skill_by_id(skill_id)).data)
 
     def patch(self, request, org_slug, skill_id):
-        skill = _get_or_404(Skill.objects.all(), skill_id, "skill")
+        skill = access_skill_by_id(skill_id)
         self.require_admin()
         payload = self.get_serializer(skill, data=request.data, partial=True)
         payload.is_valid(raise_exception=True)
@@ -155,7 +156,7 @@ class ProgramTransitionAPI(ProgramsAPIMixin, generics.GenericAPIView):
 
     @extend_schema(request=ProgramTransitionSerializer, responses=ProgramDetailSerializer)
     def post(self, request, org_slug, program_id):
-        program = _get_or_404(Program.objects.all(), program_id, "program")
+        program = access_program_by_id(program_id)
         payload = ProgramTransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         services.program_transition(program=program, status=payload.validated_data["status"])
@@ -168,7 +169,7 @@ class ProgramDuplicateAPI(ProgramsAPIMixin, generics.GenericAPIView):
 
     @extend_schema(request=None, responses={201: ProgramDetailSerializer})
     def post(self, request, org_slug, program_id):
-        program = _get_or_404(Program.objects.all(), program_id, "program")
+        program = access_program_by_id(program_id)
         copy = services.program_duplicate(program=program, created_by=self.membership)
         return Response(self.get_serializer(_program_detail(copy.pk)).data, status=status.HTTP_201_CREATED)
 

@@ -425,3 +425,15 @@ def test_openapi_schema_describes_the_programs_api(admin_client):
     paths = admin_client.get("/api/schema/", {"format": "json"}).json()["paths"]
     for path in ["skills/", "programs/{program_id}/transition/", "cohorts/{cohort_id}/", "applications/decide/"]:
         assert f"/api/orgs/{{org_slug}}/{path}" in paths
+
+
+def test_out_of_range_ids_are_not_found(admin_client, tenant_a):
+    huge = 10**22
+    assert admin_client.get(api(tenant_a, f"programs/{huge}/")).status_code == 404
+    assert post(admin_client, api(tenant_a, f"applications/{huge}/withdraw/")).status_code == 404
+    response = post(
+        admin_client, api(tenant_a, "applications/decide/"), {"application_ids": [huge], "decision": "accept"}
+    )
+    assert response.status_code == 400 and "application_ids" in response.json()
+    response = post(admin_client, api(tenant_a, "programs/"), {"name": "Huge", "skill_ids": [huge]})
+    assert response.status_code == 400 and "skill_ids" in response.json()
