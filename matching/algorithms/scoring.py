@@ -37,6 +37,7 @@ Hard constraints (removed pairs, counted in ``CandidateScores.removed``):
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -536,6 +537,7 @@ class _Prepared:
         combined = np.zeros(unique.size, np.uint8)
         np.bitwise_or.at(combined, inverse, flags)
         self.forbidden_keys, self.forbidden_flag_values = unique, combined
+        self._local = threading.local()
 
     # -- constraints ---------------------------------------------------------------------------------------------
 
@@ -578,6 +580,8 @@ class _Prepared:
         return np.where(self.forbidden_keys[pos] == keys, self.forbidden_flag_values[pos], 0).astype(np.uint8)
 
     def language_violation(self, rows, cols) -> np.ndarray:
+        if len(self.lang_rule_a) == 1:
+            return (self.lang_rule_a[0].take(rows) & self.lang_rule_b[0].take(cols)) == 0
         shared = np.zeros(rows.size, bool)
         for word_a, word_b in zip(self.lang_rule_a, self.lang_rule_b, strict=True):
             shared |= (word_a.take(rows) & word_b.take(cols)) != 0
@@ -654,8 +658,9 @@ class _Prepared:
     def score_block(self, start: int, stop: int, top_k: int) -> dict:
         """Candidates of mentee rows start..stop-1: rules, scores, top-K; contributions for the kept pairs only."""
         size = stop - start
+        # Column order inside a row is whatever the sparse product produced (it depends on that row only, so the
+        # result does not depend on the block layout); only the kept pairs are sorted, at the end.
         product = sp.csr_matrix(self.wanted_levels[start:stop] @ self.offered_levels_t)
-        product.sort_indices()  # canonical CSR: every later selection keeps rows and columns in order
         rows = np.repeat(np.arange(start, stop, dtype=np.int64), np.diff(product.indptr))
         cols = product.indices.astype(np.int64)
         skills = product.data
@@ -669,13 +674,16 @@ class _Prepared:
             removed["cross_functional"] = int(np.count_nonzero(same & ~bad))
             bad |= same
         if self.forbidden_keys.size:
-            flags = self._block_flags(start, stop, rows - start, cols)
-            flags[bad] = 0
-            for name in ("reporting_line", "excluded", "previous"):
-                hit = (flags & _FLAG[name]) > 0
-                removed[name] = int(np.count_nonzero(hit))
-                flags[hit] = 0  # count each pair under its first rule only
-                bad |= hit
+            # Few pairs carry a flag: work on those only.
+            flagged = np.flatnonzero(self._block_flags(start, stop, rows - start, cols))
+            flagged = flagged[~bad[flagged]]
+            if flagged.size:
+                flags = self.forbidden_flags(rows[flagged], cols[flagged])
+                for name in ("reporting_line", "excluded", "previous"):
+                    hit = (flags & _FLAG[name]) > 0
+                    removed[name] = int(np.count_nonzero(hit))
+                    flags[hit] = 0  # count each pair under its first rule only
+                bad[flagged] = True
         keep = ~bad
         rows, cols, skills = rows[keep], cols[keep], skills[keep]
 
@@ -684,7 +692,8 @@ class _Prepared:
             positive = score > 0
             rows, cols, skills, score = rows[positive], cols[positive], skills[positive], score[positive]
         allowed = np.bincount(rows - start, minlength=size)
-        selected = _top_k_per_row(score, allowed, top_k)
+        selected = _top_k_per_row(score, allowed, top_k, cols)
+        selected = selected[np.argsort(rows[selected] * self.m + cols[selected], kind="stable")]
         rows, cols, skills = rows[selected], cols[selected], skills[selected]
         score, contributions = self.pair_terms(rows, cols, skills)
         return {
@@ -704,19 +713,25 @@ class _Prepared:
         if (stop - start) * self.m > 2**26:  # a very large block: binary search instead of a dense flag block
             return self.forbidden_flags(local_rows + start, cols)
         keys = self.forbidden_keys[lo:hi] - start * self.m
-        # A dense flag block (block rows x mentors, one byte per pair) makes the lookup a plain gather.
-        mask = np.zeros((stop - start) * self.m, np.uint8)
+        # A dense flag block (block rows x mentors, one byte per pair) makes the lookup a plain gather. The buffer
+        # is kept per thread and cleaned after use, so no block pays for allocating and zeroing it again.
+        size = (stop - start) * self.m
+        mask = getattr(self._local, "mask", None)
+        if mask is None or mask.size < size:
+            mask = self._local.mask = np.zeros(size, np.uint8)
         mask[keys] = self.forbidden_flag_values[lo:hi]
-        return mask[local_rows * self.m + cols]
+        try:
+            return mask.take(local_rows * self.m + cols)
+        finally:
+            mask[keys] = 0
 
 
-def _top_k_per_row(score: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
-    """Sorted indices of the k best pairs of every row (pairs grouped by row, ``counts`` per row); all pairs of
-    shorter rows.
+def _top_k_per_row(score: np.ndarray, counts: np.ndarray, k: int, cols: np.ndarray) -> np.ndarray:
+    """Sorted indices of the k best pairs of every row (pairs grouped by row, ``counts`` per row, ``cols`` their
+    mentor columns); all pairs of rows with at most k. Ties at the cut go to the lower mentor columns.
 
     Rows longer than k, taken in order of length, are laid out in padded (rows x longest-in-chunk) arrays of about
-    1M cells and cut with one vectorised ``partition`` along axis 1 each; ties at the cut go to the lower mentor
-    column. No Python loop over rows or pairs."""
+    1M cells and cut with one vectorised ``partition`` along axis 1 each. No Python loop over rows or pairs."""
     if score.size == 0:
         return np.zeros(0, np.int64)
     long_rows = np.flatnonzero(counts > k)
@@ -736,13 +751,21 @@ def _top_k_per_row(score: np.ndarray, counts: np.ndarray, k: int) -> np.ndarray:
         within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
         padded = np.full((part.size, width), -np.inf)
         padded[owner, within] = score[np.repeat(starts[part], lengths) + within]
-        # k-th largest score per row; keep everything above it and, among equal scores, the lowest columns first
-        # (deterministic whatever the block layout).
+        # The k-th largest score of each row: keep everything above it, and as many of the equal ones as fit.
         kth = np.partition(padded, width - k, axis=1)[:, width - k : width - k + 1]
         above = padded > kth
         tied = padded == kth
-        room = k - above.sum(axis=1, keepdims=True)
-        chunk_rows, position = np.nonzero(above | (tied & (np.cumsum(tied, axis=1) <= room)))
+        room = k - above.sum(axis=1)
+        crowded = tied.sum(axis=1) > room  # more equal scores than places: lowest mentor columns first
+        take = above | (tied & ~crowded[:, None])
+        if crowded.any():
+            tie_rows, tie_pos = np.nonzero(tied & crowded[:, None])
+            order = np.lexsort((cols[starts[part][tie_rows] + tie_pos], tie_rows))
+            tie_rows, tie_pos = tie_rows[order], tie_pos[order]
+            rank = np.arange(tie_rows.size) - np.searchsorted(tie_rows, tie_rows, side="left")
+            fits = rank < room[tie_rows]
+            take[tie_rows[fits], tie_pos[fits]] = True
+        chunk_rows, position = np.nonzero(take)
         selected.append(starts[part][chunk_rows] + position)
         first = stop
     return np.sort(np.concatenate(selected))
