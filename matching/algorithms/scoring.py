@@ -11,7 +11,10 @@ mentee wants. Mentors are indexed by offered skill *and level*: the mentee matri
 column per (skill, level t) for every t <= the mentor's level. Their sparse product (computed for a block of
 mentee rows at a time) yields only the pairs sharing a teachable skill, never the dense mentees x mentors matrix,
 and its value is exactly the number of wanted levels the mentor covers: sum over skills of
-min(gap, max(0, mentor level - current level)).
+min(gap, max(0, mentor level - current level)). A mentee who wants no skill therefore has no candidate
+(``CandidateScores.allowed`` is 0, the reason to show). The top-K cut is exact: the K best allowed pairs by full
+score, ties at the cut going to the lower mentor column. `evaluate_pairs` scores arbitrary pairs (hand-picks) and
+names the rules each one breaks.
 
 Factors (each in [0, 1]; the score is sum(weight[f] * factor[f]) and is > 0 for every kept pair):
 
