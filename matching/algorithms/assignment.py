@@ -23,13 +23,17 @@ COST_RESOLUTION = 2**31
 
 
 def validate(scores, capacity) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Check and normalise the input; return (CSR copy with summed duplicates, int64 capacity). ValueError if bad."""
+    """Check and normalise the input; return (canonical float64 CSR, int64 capacity). ValueError if bad.
+
+    The caller's matrix is never modified (a copy is made when duplicates must be summed)."""
     if not sp.issparse(scores):
         raise ValueError("scores must be a scipy.sparse matrix (rows mentees, columns mentors)")
     if scores.ndim != 2:
         raise ValueError(f"scores must be 2-D, got shape {scores.shape}")
-    matrix = sp.csr_matrix(scores, dtype=np.float64, copy=True)
-    matrix.sum_duplicates()
+    matrix = sp.csr_matrix(scores, dtype=np.float64)  # no copy when it already is a float64 CSR matrix
+    if not matrix.has_canonical_format:
+        matrix = matrix.copy()
+        matrix.sum_duplicates()
     data = matrix.data
     if data.size and not np.all(np.isfinite(data)):
         raise ValueError("scores must be finite")
@@ -55,9 +59,12 @@ def validate(scores, capacity) -> tuple[sp.csr_matrix, np.ndarray]:
 
 def _usable_edges(matrix: sp.csr_matrix, capacity: np.ndarray):
     """COO arrays (rows, cols, scores) of the pairs whose mentor has room for at least one mentee."""
-    coo = matrix.tocoo()
-    keep = capacity[coo.col] > 0
-    return coo.row[keep].astype(np.int64), coo.col[keep].astype(np.int64), coo.data[keep]
+    rows = np.repeat(np.arange(matrix.shape[0], dtype=np.int64), np.diff(matrix.indptr))
+    cols = matrix.indices.astype(np.int64)
+    keep = capacity[cols] > 0
+    if keep.all():
+        return rows, cols, matrix.data
+    return rows[keep], cols[keep], matrix.data[keep]
 
 
 def _compact(index: np.ndarray, size: int) -> tuple[np.ndarray, int]:

@@ -733,15 +733,16 @@ def _top_k_per_row(score: np.ndarray, counts: np.ndarray, k: int, cols: np.ndarr
     """Sorted indices of the k best pairs of every row (pairs grouped by row, ``counts`` per row, ``cols`` their
     mentor columns); all pairs of rows with at most k. Ties at the cut go to the lower mentor columns.
 
-    Rows longer than k, taken in order of length, are laid out in padded (rows x longest-in-chunk) arrays of about
-    1M cells and cut with one vectorised ``partition`` along axis 1 each. No Python loop over rows or pairs."""
+    The k-th largest score of every row longer than k comes from one vectorised ``partition`` along axis 1 of
+    padded (rows x longest-in-chunk) arrays of about 1M cells (rows taken in order of length, so there is little
+    padding); pairs are then kept by comparing with their row's threshold. No Python loop over rows or pairs."""
     if score.size == 0:
         return np.zeros(0, np.int64)
     long_rows = np.flatnonzero(counts > k)
     if long_rows.size == 0:
         return np.arange(score.size)
     starts = np.cumsum(counts) - counts
-    selected = [np.flatnonzero(np.repeat(counts <= k, counts))]
+    threshold = np.full(counts.size, -np.inf)
     long_rows = long_rows[np.argsort(counts[long_rows], kind="stable")]
     lengths_all = counts[long_rows]
     first = 0
@@ -750,25 +751,27 @@ def _top_k_per_row(score: np.ndarray, counts: np.ndarray, k: int, cols: np.ndarr
         stop = min(long_rows.size, first + max(1, 1_000_000 // width))
         part, lengths = long_rows[first:stop], lengths_all[first:stop]
         width = int(lengths.max())
-        owner = np.repeat(np.arange(part.size), lengths)
+        owner = np.repeat(np.arange(part.size) * width, lengths)
         within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        padded = np.full((part.size, width), -np.inf)
-        padded[owner, within] = score[np.repeat(starts[part], lengths) + within]
-        # The k-th largest score of each row: keep everything above it, and as many of the equal ones as fit.
-        kth = np.partition(padded, width - k, axis=1)[:, width - k : width - k + 1]
-        above = padded > kth
-        tied = padded == kth
-        room = k - above.sum(axis=1)
-        crowded = tied.sum(axis=1) > room  # more equal scores than places: lowest mentor columns first
-        take = above | (tied & ~crowded[:, None])
-        if crowded.any():
-            tie_rows, tie_pos = np.nonzero(tied & crowded[:, None])
-            order = np.lexsort((cols[starts[part][tie_rows] + tie_pos], tie_rows))
-            tie_rows, tie_pos = tie_rows[order], tie_pos[order]
-            rank = np.arange(tie_rows.size) - np.searchsorted(tie_rows, tie_rows, side="left")
-            fits = rank < room[tie_rows]
-            take[tie_rows[fits], tie_pos[fits]] = True
-        chunk_rows, position = np.nonzero(take)
-        selected.append(starts[part][chunk_rows] + position)
+        padded = np.full(part.size * width, -np.inf)
+        padded[owner + within] = score[np.repeat(starts[part], lengths) + within]
+        padded = padded.reshape(part.size, width)
+        threshold[part] = np.partition(padded, width - k, axis=1)[:, width - k]
         first = stop
-    return np.sort(np.concatenate(selected))
+    pair_threshold = np.repeat(threshold, counts)
+    take = score >= pair_threshold
+    kept = np.bincount(np.repeat(np.arange(counts.size), counts)[take], minlength=counts.size)
+    crowded = np.flatnonzero(kept > k)  # more pairs equal to the threshold than places
+    if crowded.size:
+        tie_rows = np.repeat(crowded, counts[crowded])
+        tie_index = np.repeat(starts[crowded], counts[crowded]) + (
+            np.arange(counts[crowded].sum()) - np.repeat(np.cumsum(counts[crowded]) - counts[crowded], counts[crowded])
+        )
+        tied = score[tie_index] == pair_threshold[tie_index]
+        tie_rows, tie_index = tie_rows[tied], tie_index[tied]
+        order = np.lexsort((cols[tie_index], tie_rows))
+        tie_rows, tie_index = tie_rows[order], tie_index[order]
+        rank = np.arange(tie_rows.size) - np.searchsorted(tie_rows, tie_rows, side="left")
+        room = k - (kept[tie_rows] - np.bincount(tie_rows, minlength=counts.size)[tie_rows])
+        take[tie_index[rank >= room]] = False
+    return np.flatnonzero(take)
