@@ -379,3 +379,29 @@ def test_member_pages_are_404_in_a_foreign_organization(client, tenants, name):
     tenant_a, tenant_b = tenants
     login(client, tenant_a.member)
     assert client.get(url(name, tenant_b)).status_code == 404
+
+
+def test_my_applications_run_a_constant_number_of_queries(client, tenant_a):
+    _program, cohort, _skills = open_cohort(tenant_a, name="First")
+    with tenant_a.scope():
+        factories.make_application(cohort, tenant_a.member)
+    login(client, tenant_a.member)
+    mine_url = url("my_applications", tenant_a)
+    client.get(mine_url)  # warm the session
+    with CaptureQueriesContext(connection) as few:
+        client.get(mine_url)
+    for index in range(4):
+        _program, other, _skills = open_cohort(tenant_a, name=f"More {index}", skill_names=(f"Skill {index}",))
+        with tenant_a.scope():
+            factories.make_application(other, tenant_a.member, status=Application.Status.DECLINED, decline_reason="x")
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(mine_url)
+    assert len(response.context["applications"]) == 5
+    assert len(many) == len(few)
+
+
+def test_admins_find_the_review_from_the_opportunity_map(client, tenant_a):
+    _program, cohort, _skills = open_cohort(tenant_a)
+    review = reverse("cohort_applications", args=[tenant_a.organization.slug, cohort.pk])
+    assert review.encode() in login(client, tenant_a.admin).get(url("opportunity_list", tenant_a)).content
+    assert review.encode() not in login(client, tenant_a.member).get(url("opportunity_list", tenant_a)).content
