@@ -118,7 +118,7 @@ def application_list_for_review(
     """A cohort's applications with applicant, department and skills; the FilterSet carries the form and errors."""
     queryset = (
         Application.objects.filter(cohort=cohort)
-        .select_related("membership__user", "membership__department", "decided_by__user")
+        .select_related("membership__user", "membership__department", "membership__manager__user")
         .prefetch_related(
             Prefetch("skills", queryset=ApplicationSkill.objects.select_related("skill").order_by("skill__name"))
         )

@@ -4,18 +4,20 @@ Program admins and org admins only (others get 403)."""
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from mentorship.tenancy.access import require_roles
 from mentorship.tenancy.models import Role
 from mentorship.tenancy.views import apply_errors
 from programs import selectors, services
 from programs.access_applications import access_cohort_for_review
-from programs.catalog_forms import BulkDecisionForm
+from programs.catalog_forms import MEETING_WINDOWS, BulkDecisionForm
 
 APPLICATIONS_PER_PAGE = 25
 DECIDED = {"accept": "accepted", "decline": "declined", "waitlist": "waitlisted"}
@@ -28,6 +30,16 @@ def reviewer_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def _back_to_the_list(request) -> str:
+    """Where the list was: the page the form was posted from (htmx may have changed its filters since it was
+    rendered), if it is this page on this site; otherwise the URL the form was posted to."""
+    referer = request.headers.get("Referer", "")
+    same_site = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return referer if same_site and urlsplit(referer).path == request.path else request.get_full_path()
 
 
 @reviewer_required
@@ -49,10 +61,12 @@ def cohort_applications(request, org_slug, cohort_id):
             messages.success(
                 request, f"{changed} application{'s' if changed != 1 else ''} {DECIDED[data['decision']]}."
             )
-            query = request.GET.urlencode()
-            return redirect(f"{request.path}{'?' + query if query else ''}")
+            return redirect(_back_to_the_list(request))
     filterset, applications = selectors.application_list_for_review(cohort=cohort, filters=request.GET)
     page = Paginator(applications, APPLICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    windows = dict(MEETING_WINDOWS)
+    for application in page:
+        application.meeting_window_labels = [windows.get(value, value) for value in application.meeting_windows]
     query = request.GET.copy()
     query.pop("page", None)
     context = {

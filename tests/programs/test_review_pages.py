@@ -281,3 +281,28 @@ def test_summary_counts_by_role_and_status_and_accepted_by_department(client, te
     ]
     assert (summary.accepted_mentees, summary.seats_left, summary.mentor_places) == (2, 8, 5)
     assert b"Mentee seats: <strong>2</strong> of 10 taken (8 left)" in response.content
+
+
+def test_after_a_decision_the_list_keeps_the_filters_it_was_posted_from(client, tenant_a):
+    cohort = cohort_of(tenant_a)
+    application = apply(tenant_a, cohort, tenant_a.member)
+    page_url = review_url(tenant_a, cohort)
+    login(client, tenant_a.admin)
+    filtered = f"http://testserver{page_url}?role=mentee&status=submitted"
+    response = client.post(
+        page_url, {"applications": [application.pk], "decision": "waitlist"}, headers={"Referer": filtered}
+    )
+    assert response.status_code == 302 and response["Location"] == filtered
+    elsewhere = client.post(
+        page_url, {"applications": [application.pk], "decision": "accept"}, headers={"Referer": "https://evil.example/"}
+    )
+    assert elsewhere["Location"] == page_url
+
+
+def test_review_shows_the_applicants_profile(client, tenant_a):
+    cohort = cohort_of(tenant_a)
+    apply(tenant_a, cohort, tenant_a.member, languages=["en", "pt-BR"], time_zone="America/Sao_Paulo",
+          meeting_windows=["evenings"], seniority_preference="peer")  # fmt: skip
+    content = login(client, tenant_a.admin).get(review_url(tenant_a, cohort)).content.decode()
+    for expected in ["en, pt-BR", "America/Sao_Paulo", "Weekday evenings", "A peer", "Ada Admin"]:
+        assert expected in content, expected
