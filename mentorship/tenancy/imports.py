@@ -740,6 +740,12 @@ def people_import_run(
         # Someone added the same person or department while we ran; the transaction rolled back whole.
         error = ValidationError("Someone changed the same people while the import ran; nothing was imported. Retry.")
         return _finish(people_import, status=PeopleImport.Status.FAILED, errors=_file_problems(error))
+    except Exception:
+        # A bug or a lost database: the transaction rolled back; say so instead of a progress bar that never ends.
+        error = ValidationError("The import stopped on an unexpected error; nothing was imported. Try again later.")
+        with contextlib.suppress(Exception):
+            _finish(people_import, status=PeopleImport.Status.FAILED, errors=_file_problems(error))
+        raise
     finally:
         if progress:
             progress.close()

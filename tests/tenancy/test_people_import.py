@@ -264,6 +264,20 @@ def test_a_deactivated_member_cannot_be_a_manager(admin_client, tenant_a):
     ]
 
 
+def test_an_unexpected_error_marks_the_import_failed_and_changes_nothing(admin_client, tenant_a, monkeypatch):
+    def broken(*args, **kwargs):
+        Department.objects.create(name="Half Written")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("mentorship.tenancy.imports.apply_people", broken)
+    before = counts(tenant_a)
+    with pytest.raises(RuntimeError):
+        upload(admin_client, tenant_a, csv_bytes([["new@example.com", "New"]], header=["email", "name"]))
+    people_import = last_import(tenant_a)
+    assert people_import.status == "failed" and "unexpected error" in people_import.errors[0]["message"]
+    assert counts(tenant_a) == before
+
+
 # --- Files that cannot be imported: an error on the file field, status 400 ---
 
 
