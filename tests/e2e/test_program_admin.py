@@ -1,4 +1,5 @@
-"""A program admin builds a program in a real browser: a skill, the program with it, a cohort, then opens enrollment."""
+"""A program admin builds a program in a real browser (a skill, the program with it, a cohort, open enrollment);
+then a member finds it on the opportunity map and applies as mentee."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ import pytest
 from django.utils import timezone
 
 from mentorship.tenancy.models import Role
-from programs.models import Cohort, Program
+from programs.models import Application, Cohort, Program
 from tests import factories
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NAME = re.compile(r"^Name\b")  # required fields carry a "*" after their label
 
 
-def test_program_admin_creates_a_program_adds_a_cohort_and_opens_enrollment(page, live_server, tenants, artifacts):
+def test_program_admin_creates_a_program_adds_a_cohort_and_opens_enrollment(
+    page, browser, live_server, tenants, artifacts
+):
     tenant_a, _ = tenants
     with tenant_a.scope():
         factories.make_membership(
@@ -78,3 +81,27 @@ def test_program_admin_creates_a_program_adds_a_cohort_and_opens_enrollment(page
         assert list(program.program_skills.values_list("skill__name", flat=True)) == ["Systems thinking"]
         assert program.cohorts.get().status == Cohort.Status.ENROLLING
     page.screenshot(path=artifacts / "program-admin-open-for-enrollment.png", full_page=True)
+
+    # A member, in a browser of their own, applies as mentee to what the admin just opened.
+    member_context = browser.new_context()
+    member = member_context.new_page()
+    member.goto(f"{live_server.url}/accounts/login/")
+    member.get_by_label("Email").fill("member@org-alpha.test")
+    member.get_by_label("Password").fill(factories.PASSWORD)
+    member.get_by_role("button", name="Sign In").click()
+    member.wait_for_url(f"{live_server.url}/o/{tenant_a.organization.slug}/")
+    member.get_by_role("navigation", name="Org Alpha").get_by_role("link", name="Opportunities").click()
+    assert member.get_by_role("heading", name="Build Together").is_visible()
+    member.get_by_role("link", name="Apply as mentee").click()
+    member.get_by_label("Systems thinking", exact=True).check()
+    member.get_by_label("Current level in Systems thinking").select_option("1")
+    member.get_by_label("Target level in Systems thinking").select_option("3")
+    member.get_by_label("Your goals").fill("Understand how the platform team plans its work.")
+    member.get_by_role("button", name="Submit application").click()
+    member.wait_for_url(f"{live_server.url}/o/{tenant_a.organization.slug}/opportunities/mine/")
+    assert member.locator("tbody tr", has_text="Build Together").get_by_text("Submitted", exact=True).is_visible()
+    member.screenshot(path=artifacts / "member-applied-to-new-program.png", full_page=True)
+    member_context.close()
+    with tenant_a.scope():
+        application = Application.objects.get(cohort__program__name="Build Together", membership=tenant_a.member)
+        assert application.role == Application.Role.MENTEE
