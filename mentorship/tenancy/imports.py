@@ -23,7 +23,6 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,12 +32,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import get_connection
 from django.core.validators import EmailValidator
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models.functions import Lower
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from mentorship.tenancy.models import (
@@ -52,7 +49,7 @@ from mentorship.tenancy.models import (
     validate_time_zone,
 )
 from mentorship.tenancy.scope import require_organization_id
-from mentorship.tenancy.services import hash_token
+from mentorship.tenancy.services import invitation_build, invitation_email
 
 MAX_ROWS = 50_000
 IN_REQUEST_MAX_ROWS = 500  # larger files go to the worker, and the page shows their progress
@@ -595,32 +592,26 @@ def _invite(
         .values_list("email_ci", flat=True)
     )
     departments = {department.pk: department for department in Department.objects.all()} if candidates else {}
-    expires_at = timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS)
     invitations, messages = [], []
     inviter = invited_by.user if invited_by is not None else organization.name
-    subject = f"You are invited to {organization.name} on Mentorship"
     for membership in candidates:
         email = membership.user.email.lower()
         if email in pending:
             continue
-        token = secrets.token_urlsafe(32)
-        invitation = Invitation(
-            organization_id=organization.pk,
+        invitation, token = invitation_build(
             email=email,
             roles=[],
             department=departments.get(membership.department_id),
             job_title=membership.job_title,
             invited_by=invited_by,
-            token_hash=hash_token(token),
-            expires_at=expires_at,
         )
+        invitation.organization_id = organization.pk
         invitations.append(invitation)
-        link = base_url.rstrip("/") + reverse("invitation_accept", kwargs={"token": token})
-        body = render_to_string(
-            "tenancy/email/invitation.txt",
-            {"organization": organization, "invitation": invitation, "link": link, "inviter": inviter},
+        messages.append(
+            invitation_email(
+                organization=organization, invitation=invitation, token=token, base_url=base_url, inviter=inviter
+            )
         )
-        messages.append(EmailMessage(subject, body, None, [email]))
     Invitation.objects.bulk_create(invitations, batch_size=CHUNK_ROWS)
     if messages:
         transaction.on_commit(lambda: get_connection().send_messages(messages))

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -116,6 +116,34 @@ def membership_set_active(*, membership: Membership, actor: Membership, active: 
 # --- Invitations ---
 
 
+def invitation_build(
+    *, email: str, roles: list[str], department: Department | None, job_title: str, invited_by: Membership | None
+) -> tuple[Invitation, str]:
+    """An unsaved invitation and its token; only the token's hash is stored, the token goes into the email."""
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email,
+        roles=roles,
+        department=department,
+        job_title=job_title,
+        invited_by=invited_by,
+        token_hash=hash_token(token),
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
+    )
+    return invitation, token
+
+
+def invitation_email(
+    *, organization: Organization, invitation: Invitation, token: str, base_url: str, inviter
+) -> EmailMessage:
+    link = base_url.rstrip("/") + reverse("invitation_accept", kwargs={"token": token})
+    body = render_to_string(
+        "tenancy/email/invitation.txt",
+        {"organization": organization, "invitation": invitation, "link": link, "inviter": inviter},
+    )
+    return EmailMessage(f"You are invited to {organization.name} on Mentorship", body, None, [invitation.email])
+
+
 @transaction.atomic
 def invitation_create(
     *,
@@ -132,26 +160,19 @@ def invitation_create(
         raise ValidationError({"email": f"{email} is already a member of {organization.name}."})
     if Invitation.objects.pending().filter(email__iexact=email).exists():
         raise ValidationError({"email": f"{email} already has a pending invitation; revoke it to send a new one."})
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation(
+    invitation, token = invitation_build(
         email=email,
         roles=_clean_roles(roles),
         department=department,
         job_title=job_title.strip(),
         invited_by=invited_by,
-        token_hash=hash_token(token),
-        expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
     )
     invitation.full_clean(exclude=["invited_by"])
     invitation.save()
-    link = base_url.rstrip("/") + reverse("invitation_accept", kwargs={"token": token})
-    body = render_to_string(
-        "tenancy/email/invitation.txt",
-        {"organization": organization, "invitation": invitation, "link": link, "inviter": invited_by.user},
+    message = invitation_email(
+        organization=organization, invitation=invitation, token=token, base_url=base_url, inviter=invited_by.user
     )
-    transaction.on_commit(
-        lambda: send_mail(f"You are invited to {organization.name} on Mentorship", body, None, [email])
-    )
+    transaction.on_commit(message.send)
     return invitation
 
 
