@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from matching.models import MatchProposal, MatchRun, UnmatchedMentee
 from mentorship.tenancy.models import Department, Invitation, Membership, Organization, PeopleImport
 from mentorship.tenancy.services import hash_token
 from programs.models import (
@@ -123,6 +124,25 @@ def make_people_import(file_name: str = "people.csv", **fields) -> PeopleImport:
     return PeopleImport.objects.create(file_name=file_name, **fields)
 
 
+def make_match_run(cohort: Cohort | None = None, **fields) -> MatchRun:
+    return MatchRun.objects.create(cohort=cohort or make_cohort(), **fields)
+
+
+def make_match_proposal(run: MatchRun | None = None, **fields) -> MatchProposal:
+    run = run or make_match_run()
+    mentee = fields.pop("mentee", None) or make_application(run.cohort, role=Application.Role.MENTEE)
+    mentor = fields.pop("mentor", None) or make_application(run.cohort, role=Application.Role.MENTOR)
+    return MatchProposal.objects.create(run=run, mentee=mentee, mentor=mentor, score=fields.pop("score", 0.5), **fields)
+
+
+def make_unmatched_mentee(run: MatchRun | None = None, **fields) -> UnmatchedMentee:
+    run = run or make_match_run()
+    mentee = fields.pop("mentee", None) or make_application(run.cohort, role=Application.Role.MENTEE)
+    return UnmatchedMentee.objects.create(
+        run=run, mentee=mentee, reason=fields.pop("reason", UnmatchedMentee.Reason.NO_CANDIDATES), **fields
+    )
+
+
 TENANT_ROW_BUILDERS = {
     Skill: make_skill,
     Program: make_program,
@@ -136,4 +156,7 @@ TENANT_ROW_BUILDERS = {
     Membership: make_membership,
     Invitation: make_invitation,
     PeopleImport: make_people_import,
+    MatchRun: make_match_run,
+    MatchProposal: make_match_proposal,
+    UnmatchedMentee: make_unmatched_mentee,
 }
