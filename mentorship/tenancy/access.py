@@ -5,6 +5,8 @@ A missing organization, one the user does not belong to, and an inactive members
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
@@ -39,6 +41,20 @@ def require_roles(membership: Membership, *roles: str) -> None:
     """Inside an organization the user belongs to, a page beyond their roles is 403 (the org is no secret)."""
     if not membership.has_role(*roles):
         raise PermissionDenied("Your role in this organization does not include this page.")
+
+
+def roles_required(*roles: str):
+    """View decorator: the page is for members holding one of `roles` (403 for the others)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            require_roles(request.membership, *roles)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def access_membership_by_id(membership_id: int) -> Membership:

@@ -4,7 +4,6 @@ entered the scope for everything under /o/<org_slug>/; views check roles and cal
 from __future__ import annotations
 
 import csv
-from functools import wraps
 from urllib.parse import urlencode
 
 from allauth.account.adapter import get_adapter
@@ -26,7 +25,7 @@ from mentorship.tenancy.access import (
     access_invitation_by_id,
     access_membership_by_id,
     access_people_import_by_id,
-    require_roles,
+    roles_required,
     user_memberships,
 )
 from mentorship.tenancy.forms import DepartmentForm, InvitationForm, MembershipForm, PeopleImportForm
@@ -36,13 +35,7 @@ MEMBERS_PER_PAGE = 25
 PROBLEMS_SHOWN = 1_000  # on the page; the CSV download has all of them
 
 
-def org_admin_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        require_roles(request.membership, Role.ORG_ADMIN)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+org_admin_required = roles_required(Role.ORG_ADMIN)
 
 
 def apply_errors(form, error: ValidationError) -> None:

@@ -6,7 +6,6 @@ through an access_* helper (404 for another organization's row), and every write
 
 from __future__ import annotations
 
-from functools import wraps
 from itertools import groupby
 
 from django.contrib import messages
@@ -17,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from mentorship.tenancy.access import require_roles
+from mentorship.tenancy.access import roles_required
 from mentorship.tenancy.models import Role
 from mentorship.tenancy.views import apply_errors
 from programs import services
@@ -36,13 +35,7 @@ TRANSITION_BUTTONS = {
 }
 
 
-def program_admin_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        require_roles(request.membership, *PROGRAM_ADMIN_ROLES)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+program_admin_required = roles_required(*PROGRAM_ADMIN_ROLES)
 
 
 def _posted(request):

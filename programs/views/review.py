@@ -3,7 +3,6 @@ Program admins and org admins only (others get 403)."""
 
 from __future__ import annotations
 
-from functools import wraps
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -12,7 +11,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from mentorship.tenancy.access import require_roles
+from mentorship.tenancy.access import roles_required
 from mentorship.tenancy.models import Role
 from mentorship.tenancy.views import apply_errors
 from programs import selectors, services
@@ -23,13 +22,7 @@ APPLICATIONS_PER_PAGE = 25
 DECIDED = {"accept": "accepted", "decline": "declined", "waitlist": "waitlisted"}
 
 
-def reviewer_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        require_roles(request.membership, Role.ORG_ADMIN, Role.PROGRAM_ADMIN)
-        return view(request, *args, **kwargs)
-
-    return wrapper
+reviewer_required = roles_required(Role.ORG_ADMIN, Role.PROGRAM_ADMIN)
 
 
 def _back_to_the_list(request) -> str:
