@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from matching.urls import org_urlpatterns as matching_org_urlpatterns
 from mentorship.health import healthz
 from mentorship.tenancy import views as tenancy_views
 from mentorship.tenancy.urls import org_urlpatterns
@@ -14,6 +15,7 @@ urlpatterns = [
     path("invite/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("o/<slug:org_slug>/", include(programs_org_urlpatterns)),
+    path("o/<slug:org_slug>/", include(matching_org_urlpatterns)),
     path("api/orgs/<slug:org_slug>/", include("mentorship.tenancy.api_urls")),
     path("api/orgs/<slug:org_slug>/", include("programs.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -1,0 +1,246 @@
+"""Match run pages for program admins and org admins: start a run for a cohort, follow its progress, compare it with
+greedy, and decide on its proposals (lock, reject, hand-pick), then re-run around the decisions.
+
+The middleware has entered the organization's scope; every id in a URL goes through an access_* helper (404 for
+another organization's row), and every write goes through matching.services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from matching import services
+from matching.access import access_match_run_by_id, access_proposal_by_id
+from matching.algorithms import DEFAULT_WEIGHTS, FACTORS
+from matching.forms import HandPickForm, RunStartForm
+from matching.models import MatchProposal, MatchRun
+from mentorship.tenancy.access import roles_required
+from mentorship.tenancy.models import Role
+from programs.access_applications import access_cohort_for_review
+from programs.models import Application
+
+MATCHING_ROLES = (Role.PROGRAM_ADMIN, Role.ORG_ADMIN)
+FACTOR_LABELS = {
+    "skills": "Complementary skills",
+    "themes": "Goals and themes",
+    "cross_functional": "Other department",
+    "seniority": "Seniority",
+    "language": "Shared language",
+    "time_zone": "Time-zone overlap",
+}
+# The run's figures (matching.services puts them at the top of the summary, greedy's under "greedy").
+FIGURES = (
+    ("matched_pct", "Mentees matched", "%"),
+    ("mean_score", "Mean score", ""),
+    ("cross_department_share", "Cross-department pairs", "%"),
+    ("departments_covered", "Departments covered", ""),
+)
+APPLICANT = ("membership__user", "membership__department")
+PAIR = tuple(f"{side}__{path}" for side in ("mentee", "mentor") for path in APPLICANT)
+
+
+matching_admin_required = roles_required(*MATCHING_ROLES)
+
+
+def _run_url(run: MatchRun, org_slug: str, anchor: str = "") -> str:
+    url = reverse("match_run_detail", kwargs={"org_slug": org_slug, "run_id": run.pk})
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _start(request, cohort, objective: str):
+    """Start a run through the service; the new run, or None after putting the service's message on the page."""
+    try:
+        return services.match_run_start(cohort=cohort, started_by=request.membership, objective=objective)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return None
+
+
+# --- A cohort's runs ---
+
+
+@matching_admin_required
+def cohort_runs(request, org_slug, cohort_id):
+    cohort = access_cohort_for_review(cohort_id)
+    form = RunStartForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        run = _start(request, cohort, form.cleaned_data["objective"])
+        if run is not None:
+            return redirect(_run_url(run, org_slug))
+        return redirect("match_cohort_runs", org_slug=org_slug, cohort_id=cohort.pk)
+    runs = MatchRun.objects.filter(cohort=cohort).select_related("started_by__user")
+    return render(
+        request,
+        "matching/cohort_runs.html",
+        {"cohort": cohort, "program": cohort.program, "form": form, "runs": runs},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- One run ---
+
+
+def _figures(summary: dict) -> list[dict]:
+    """The run's figures next to greedy's on the same scores: [{label, optimal, greedy, unit, bars}]."""
+    greedy = summary.get("greedy") or {}
+    rows = []
+    for key, label, unit in FIGURES:
+        ours, theirs = summary.get(key), greedy.get(key)
+        if ours is None:
+            continue
+        top = max(float(ours or 0), float(theirs or 0)) or 1.0
+        rows.append(
+            {
+                "label": label,
+                "unit": unit,
+                "optimal": ours,
+                "greedy": theirs,
+                "gain": None if theirs is None else float(ours) - float(theirs),
+                "optimal_width": round(100 * float(ours or 0) / top),
+                "greedy_width": round(100 * float(theirs or 0) / top),
+            }
+        )
+    return rows
+
+
+def _explain(proposal: MatchProposal, weights: dict[str, float], total: float) -> None:
+    """Attach the score bar width and one bar per factor (its contribution against the most it could give)."""
+    proposal.score_width = max(0, min(100, round(100 * proposal.score / total))) if total else 0
+    proposal.factor_bars = []
+    for name in FACTORS:
+        weight = float(weights.get(name, 0) or 0)
+        value = float((proposal.factors or {}).get(name, 0) or 0)
+        if not weight and not value:
+            continue
+        proposal.factor_bars.append(
+            {
+                "label": FACTOR_LABELS.get(name, name),
+                "value": value,
+                "weight": weight,
+                "width": max(0, min(100, round(100 * value / weight))) if weight else 0,
+            }
+        )
+
+
+def _proposals(run: MatchRun):
+    weights = {**DEFAULT_WEIGHTS, **(run.weights or {})}
+    total = sum(float(value) for value in weights.values())
+    proposals = list(MatchProposal.objects.filter(run=run).select_related(*PAIR))
+    for proposal in proposals:
+        _explain(proposal, weights, total)
+    return proposals
+
+
+def _mentors(cohort) -> list[Application]:
+    """The cohort's accepted mentors, the choices of the hand-pick forms (one query)."""
+    return list(
+        Application.objects.filter(cohort=cohort, role=Application.Role.MENTOR, status=Application.Status.ACCEPTED)
+        .select_related(*APPLICANT)
+        .order_by("membership__user__full_name", "pk")
+    )
+
+
+@matching_admin_required
+def run_detail(request, org_slug, run_id):
+    run = access_match_run_by_id(run_id)
+    context = {"run": run, "cohort": run.cohort, "program": run.cohort.program}
+    if run.status == MatchRun.Status.DONE:
+        newer = MatchRun.objects.filter(cohort_id=run.cohort_id, pk__gt=run.pk).exists()
+        context |= {
+            "figures": _figures(run.summary or {}),
+            "proposals": _proposals(run),
+            "unmatched": list(run.unmatched.select_related(*(f"mentee__{path}" for path in APPLICANT))),
+            "mentors": _mentors(run.cohort),
+            "newer_run": newer,
+        }
+    return render(request, "matching/run_detail.html", context)
+
+
+@matching_admin_required
+def run_status(request, org_slug, run_id):
+    """The progress partial the run page polls while the run is queued or running; once it has finished, the whole
+    page reloads to show the results."""
+    run = access_match_run_by_id(run_id)
+    response = render(request, "matching/_run_status.html", {"run": run})
+    if not run.is_running and request.htmx:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@require_POST
+@matching_admin_required
+def run_rerun(request, org_slug, run_id):
+    """A new run of the same cohort and objective: it keeps the locked and hand-picked pairs, avoids rejected ones."""
+    run = access_match_run_by_id(run_id)
+    new_run = _start(request, run.cohort, run.objective)
+    return redirect(_run_url(new_run or run, org_slug))
+
+
+# --- Decisions ---
+
+
+def _decide(request, org_slug, proposal_id, service, done: str):
+    proposal = access_proposal_by_id(proposal_id)
+    run = proposal.run
+    error = ""
+    try:
+        proposal = service(proposal=proposal)
+    except ValidationError as exc:
+        error = _error_text(exc)
+    if request.htmx:
+        proposal = MatchProposal.objects.select_related(*PAIR).get(pk=proposal.pk)
+        weights = {**DEFAULT_WEIGHTS, **(run.weights or {})}
+        _explain(proposal, weights, sum(float(value) for value in weights.values()))
+        context = {"run": run, "proposal": proposal, "row_error": error, "mentors": _mentors(run.cohort)}
+        return render(request, "matching/_proposal_row.html", context)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, done)
+    return redirect(_run_url(run, org_slug, f"proposal-{proposal.pk}"))
+
+
+@require_POST
+@matching_admin_required
+def proposal_lock(request, org_slug, proposal_id):
+    return _decide(request, org_slug, proposal_id, services.proposal_lock, "Pair locked: a re-run keeps it.")
+
+
+@require_POST
+@matching_admin_required
+def proposal_reject(request, org_slug, proposal_id):
+    return _decide(request, org_slug, proposal_id, services.proposal_reject, "Pair rejected: a re-run avoids it.")
+
+
+@require_POST
+@matching_admin_required
+def proposal_hand_pick(request, org_slug, run_id):
+    run = access_match_run_by_id(run_id)
+    form = HandPickForm(request.POST, cohort=run.cohort)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else 'Hand-pick'}: "
+                           f"{' '.join(errors)}")  # fmt: skip
+        return redirect(_run_url(run, org_slug))
+    mentee, mentor = form.cleaned_data["mentee"], form.cleaned_data["mentor"]
+    try:
+        proposal = services.proposal_hand_pick(run=run, mentee=mentee, mentor=mentor)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect(_run_url(run, org_slug))
+    warnings = [warning.get("message", "") if isinstance(warning, dict) else str(warning)
+                for warning in proposal.warnings or []]  # fmt: skip
+    text = f"{mentor.membership} hand-picked for {mentee.membership}."
+    if warnings:
+        messages.warning(request, f"{text} Warning: {' '.join(warnings)}")
+    else:
+        messages.success(request, text)
+    return redirect(_run_url(run, org_slug, f"proposal-{proposal.pk}"))
