@@ -626,7 +626,9 @@ def _check_decidable(run: MatchRun) -> None:
     status = MatchRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
     if status != MatchRun.Status.DONE:
         raise ValidationError({"run": "This run has not finished; decide on the proposals once it is done."})
-    if MatchRun.objects.filter(cohort_id=run.cohort_id, pk__gt=run.pk).exists():
+    # A newer run supersedes this one unless it failed (then this run is still the latest usable one).
+    newer = MatchRun.objects.filter(cohort_id=run.cohort_id, pk__gt=run.pk).exclude(status=MatchRun.Status.FAILED)
+    if newer.exists():
         raise ValidationError(
             {"run": "This run is no longer the latest: a newer run exists for the cohort. Decide on its proposals."}
         )

@@ -330,6 +330,9 @@ def test_decisions_on_a_stale_or_unfinished_run_are_refused(tenant_a):
             services.match_run_start(cohort=cohort, started_by=None)
         proposal.refresh_from_db()
         assert proposal.state == "proposed"
+        # A newer run that failed does not supersede the last finished one.
+        MatchRun.objects.filter(pk=newer.pk).update(status=MatchRun.Status.FAILED)
+        assert services.proposal_lock(proposal=proposal).state == "locked"
 
 
 # --- Bad input ---
