@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -35,7 +37,7 @@ FACTOR_LABELS = {
 # The run's figures (matching.services puts them at the top of the summary, greedy's under "greedy").
 FIGURES = (
     ("matched_pct", "Mentees matched", "%"),
-    ("mean_score", "Mean score", ""),
+    ("mean_score", "Mean score", "score"),
     ("cross_department_share", "Cross-department pairs", "%"),
     ("departments_covered", "Departments covered", ""),
 )
@@ -88,26 +90,44 @@ def cohort_runs(request, org_slug, cohort_id):
 # --- One run ---
 
 
+def _number(value: float, unit: str, *, signed: bool = False) -> str:
+    """Percentages with one decimal (none when whole), scores with two; a difference in percent is in points."""
+    if unit == "%":
+        text = f"{value:.1f}".removesuffix(".0")
+        text = f"+{text}" if signed and value > 0 else text
+        return f"{text} pts" if signed else f"{text}%"
+    text = f"{value:.2f}" if unit == "score" else f"{value:g}"
+    return f"+{text}" if signed and value > 0 else text
+
+
 def _figures(summary: dict) -> list[dict]:
-    """The run's figures next to greedy's on the same scores: [{label, optimal, greedy, unit, bars}]."""
+    """The run's figures next to greedy's on the same scores, formatted, with the widths of their bars."""
     greedy = summary.get("greedy") or {}
     rows = []
     for key, label, unit in FIGURES:
         ours, theirs = summary.get(key), greedy.get(key)
         if ours is None:
             continue
-        top = max(float(ours or 0), float(theirs or 0)) or 1.0
-        rows.append(
-            {
-                "label": label,
-                "unit": unit,
-                "optimal": ours,
-                "greedy": theirs,
-                "gain": None if theirs is None else float(ours) - float(theirs),
-                "optimal_width": round(100 * float(ours or 0) / top),
-                "greedy_width": round(100 * float(theirs or 0) / top),
-            }
-        )
+        ours, theirs = float(ours), None if theirs is None else float(theirs)
+        top = max(ours, theirs or 0.0) or 1.0
+        row = {
+            "key": key,
+            "label": label,
+            "optimal": ours,
+            "greedy": theirs,
+            "optimal_text": _number(ours, unit),
+            "greedy_text": "—" if theirs is None else _number(theirs, unit),
+            "gain_text": "—" if theirs is None else _number(ours - theirs, unit, signed=True),
+            "better": theirs is not None and ours > theirs,
+            "optimal_width": round(100 * ours / top),
+            "greedy_width": round(100 * (theirs or 0.0) / top),
+        }
+        if key == "matched_pct" and "matched" in summary:
+            mentees = summary.get("mentees", 0)
+            row["optimal_text"] += f" ({summary['matched']} of {mentees})"
+            if "matched" in greedy:
+                row["greedy_text"] += f" ({greedy['matched']} of {mentees})"
+        rows.append(row)
     return rows
 
 
@@ -140,7 +160,7 @@ def _proposals(run: MatchRun):
 
 
 def _mentors(cohort) -> list[Application]:
-    """The cohort's accepted mentors, the choices of the hand-pick forms (one query)."""
+    """The cohort's accepted mentors, the choices of the hand-pick form (one query)."""
     return list(
         Application.objects.filter(cohort=cohort, role=Application.Role.MENTOR, status=Application.Status.ACCEPTED)
         .select_related(*APPLICANT)
@@ -153,12 +173,17 @@ def run_detail(request, org_slug, run_id):
     run = access_match_run_by_id(run_id)
     context = {"run": run, "cohort": run.cohort, "program": run.cohort.program}
     if run.status == MatchRun.Status.DONE:
-        newer = MatchRun.objects.filter(cohort_id=run.cohort_id, pk__gt=run.pk).exists()
+        # As in services._check_decidable: a newer run supersedes this one unless it failed.
+        newer = (
+            MatchRun.objects.filter(cohort_id=run.cohort_id, pk__gt=run.pk)
+            .exclude(status=MatchRun.Status.FAILED)
+            .order_by("-pk")
+            .first()
+        )
         context |= {
             "figures": _figures(run.summary or {}),
             "proposals": _proposals(run),
             "unmatched": list(run.unmatched.select_related(*(f"mentee__{path}" for path in APPLICANT))),
-            "mentors": _mentors(run.cohort),
             "newer_run": newer,
         }
     return render(request, "matching/run_detail.html", context)
@@ -199,7 +224,7 @@ def _decide(request, org_slug, proposal_id, service, done: str):
         proposal = MatchProposal.objects.select_related(*PAIR).get(pk=proposal.pk)
         weights = {**DEFAULT_WEIGHTS, **(run.weights or {})}
         _explain(proposal, weights, sum(float(value) for value in weights.values()))
-        context = {"run": run, "proposal": proposal, "row_error": error, "mentors": _mentors(run.cohort)}
+        context = {"run": run, "proposal": proposal, "row_error": error}
         return render(request, "matching/_proposal_row.html", context)
     if error:
         messages.error(request, error)
@@ -220,10 +245,13 @@ def proposal_reject(request, org_slug, proposal_id):
     return _decide(request, org_slug, proposal_id, services.proposal_reject, "Pair rejected: a re-run avoids it.")
 
 
-@require_POST
 @matching_admin_required
 def proposal_hand_pick(request, org_slug, run_id):
+    """GET: the form that picks a mentor for one mentee (`?mentee=`), loaded when its <details> opens (a page of its
+    own without htmx). POST: hand-pick through the service, then back to the run with its warnings."""
     run = access_match_run_by_id(run_id)
+    if request.method != "POST":
+        return _hand_pick_form(request, run)
     form = HandPickForm(request.POST, cohort=run.cohort)
     if not form.is_valid():
         for field, errors in form.errors.items():
@@ -244,3 +272,27 @@ def proposal_hand_pick(request, org_slug, run_id):
     else:
         messages.success(request, text)
     return redirect(_run_url(run, org_slug, f"proposal-{proposal.pk}"))
+
+
+def _hand_pick_form(request, run: MatchRun):
+    try:
+        mentee = (
+            Application.objects.select_related(*APPLICANT)
+            .filter(cohort_id=run.cohort_id, role=Application.Role.MENTEE, status=Application.Status.ACCEPTED)
+            .get(pk=request.GET.get("mentee"))
+        )
+    except (Application.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such mentee in this cohort.") from None
+    current = MatchProposal.objects.filter(run=run, mentee=mentee).values_list("mentor_id", flat=True).first()
+    taken = dict(
+        MatchProposal.objects.filter(run=run)
+        .exclude(state=MatchProposal.State.REJECTED)
+        .values_list("mentor_id")
+        .annotate(count=Count("id"))
+    )
+    mentors = _mentors(run.cohort)
+    for mentor in mentors:
+        mentor.taken = taken.get(mentor.pk, 0)
+    context = {"run": run, "cohort": run.cohort, "mentee": mentee, "mentors": mentors, "current": current}
+    template = "matching/_hand_pick_form.html" if request.htmx else "matching/hand_pick.html"
+    return render(request, template, context)

@@ -110,6 +110,7 @@ def test_matching_pages_are_forbidden_to_members_without_an_admin_role(client, t
         url("match_cohort_runs", tenant_a, cohort_id=run.cohort_id),
         url("match_run_detail", tenant_a, run_id=run.pk),
         url("match_run_status", tenant_a, run_id=run.pk),
+        url("match_proposal_hand_pick", tenant_a, run_id=run.pk) + f"?mentee={proposal.mentee_id}",
     ):
         assert client.get(page).status_code == 403, page
     posts = [
@@ -165,6 +166,7 @@ def test_another_organizations_ids_are_404_and_change_nothing(client, tenants):
         url("match_cohort_runs", tenant_a, cohort_id=run.cohort_id),
         url("match_run_detail", tenant_a, run_id=run.pk),
         url("match_run_status", tenant_a, run_id=run.pk),
+        url("match_proposal_hand_pick", tenant_a, run_id=run.pk) + f"?mentee={proposal.mentee_id}",
     ):
         assert client.get(page).status_code == 404, page
     posts = [
@@ -207,6 +209,30 @@ def test_hand_picking_another_organizations_or_cohorts_application_is_refused(cl
         assert not MatchProposal.objects.filter(run=run, state="hand_picked").exists()
 
 
+def test_the_hand_pick_form_offers_this_cohorts_accepted_mentors_with_their_seats(client, tenants):
+    tenant_a, tenant_b = tenants
+    run, proposals = built_run(tenant_a, pairs=2, unmatched=1)
+    _, foreign_proposals = built_run(tenant_b)
+    _, other_proposals = built_run(tenant_a)
+    with tenant_a.scope():
+        declined = accepted(tenant_a, run.cohort, "mentor", "Dora Declined")
+        Application.objects.filter(pk=declined.pk).update(status="declined")
+        lonely = run.unmatched.get()
+    login(client, tenant_a.admin)
+    form_url = url("match_proposal_hand_pick", tenant_a, run_id=run.pk)
+    partial = client.get(form_url, {"mentee": lonely.mentee_id}, headers=HTMX)
+    assert partial.status_code == 200 and b"<html" not in partial.content
+    content = partial.content.decode()
+    assert "Mentor 0 · Engineering · 1 of 2 taken" in content and "Mentor 1 · Engineering · 1 of 2 taken" in content
+    assert "Dora Declined" not in content and "Mentor for Lonely 0" in content
+    # The mentee's current mentor is not offered again; without htmx the form is a page of its own.
+    page = client.get(form_url, {"mentee": proposals[0].mentee_id})
+    assert b"<html" in page.content and b"Hand-pick a mentor for Mentee 0" in page.content
+    assert b"Mentor 0 \xc2\xb7" not in page.content and b"Mentor 1 \xc2\xb7" in page.content
+    for mentee in (foreign_proposals[0].mentee_id, other_proposals[0].mentee_id, proposals[0].mentor_id, "x", ""):
+        assert client.get(form_url, {"mentee": mentee}).status_code == 404, mentee
+
+
 # --- The run page ---
 
 
@@ -232,12 +258,12 @@ def test_a_finished_run_compares_with_greedy_and_explains_each_pair(client, tena
     content = response.content.decode()
     figures = {row["label"]: (row["optimal"], row["greedy"]) for row in response.context["figures"]}
     assert figures["Mentees matched"] == (80.0, 60.0) and figures["Departments covered"] == (2, 2)
-    assert "What optimisation bought" in content and "+20%" in content
+    assert "What optimisation bought" in content and "+20 pts" in content and "80% (4 of 5)" in content
     for expected in ["Mentee 0", "Mentor 1", "Engineering", "Sales", "Complementary skills", "0.30 of 0.45",
                      "Lonely 0", "Same reporting line", "Re-run around locks"]:  # fmt: skip
         assert expected in content, expected
     assert 'style="width: 67%"' in content  # skills: 0.30 of 0.45
-    assert content.count('name="mentor"') == 3  # a hand-pick form per mentee
+    assert content.count('hx-trigger="toggle once"') == 3  # a hand-pick form per mentee, loaded when opened
 
 
 # --- Constant queries ---
@@ -387,3 +413,17 @@ def test_rerun_around_locks_starts_a_new_run_of_the_same_objective(client, tenan
         newest = MatchRun.objects.filter(cohort=cohort).first()
     assert newest.pk != run.pk and (newest.status, newest.objective) == ("queued", "coverage")
     assert response["Location"] == url("match_run_detail", tenant_a, run_id=newest.pk)
+
+
+def test_a_newer_run_that_failed_does_not_make_the_run_stale(client, tenant_a):
+    cohort, _ = matchable_cohort(tenant_a, mentees=2, mentors=2)
+    run = executed_run(tenant_a, cohort)
+    with tenant_a.scope():
+        factories.make_match_run(cohort, status=MatchRun.Status.FAILED, error="RuntimeError: boom")
+        proposal = MatchProposal.objects.filter(run=run).first()
+    login(client, tenant_a.admin)
+    page = client.get(url("match_run_detail", tenant_a, run_id=run.pk))
+    assert b"A newer run of this cohort exists" not in page.content
+    response = client.post(url("match_proposal_lock", tenant_a, proposal_id=proposal.pk), headers=HTMX)
+    assert b"Locked" in response.content and b'role="alert"' not in response.content
+    assert state(tenant_a, proposal) == "locked"
