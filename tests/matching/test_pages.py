@@ -381,6 +381,8 @@ def test_hand_pick_gives_the_mentee_another_mentor_and_shows_the_warnings(client
     assert any(w["code"] == "capacity" for w in picked.warnings)  # the other mentor already has their one mentee
     content = response.content.decode()
     assert "hand-picked for" in content and "Warning: The mentor&#x27;s capacity is 1" in content
+    assert url("match_proposal_lock", tenant_a, proposal_id=picked.pk) not in content  # re-runs keep it anyway
+    assert url("match_proposal_reject", tenant_a, proposal_id=picked.pk) in content
 
 
 def test_decisions_on_a_stale_run_show_the_services_message_and_change_nothing(client, tenant_a):
