@@ -20,9 +20,6 @@ def access_run_by_id(run_id: int, *, cohort: Cohort | None = None) -> MatchRun:
         raise Http404("No such match run.") from None
 
 
-access_match_run_by_id = access_run_by_id  # the name the API uses
-
-
 def access_proposal_by_id(proposal_id: int, *, run: MatchRun | None = None) -> MatchProposal:
     """A proposal with its run, cohort, program and both applications; when `run` is given it must belong to it."""
     proposals = MatchProposal.objects.select_related("run__cohort__program", "mentee", "mentor")

@@ -622,13 +622,22 @@ def _rules_per_mentee(loaded, rows, cross_functional, chunk_pairs=1_000_000) -> 
 # --- Decisions on proposals ---
 
 
+def newer_run(run: MatchRun) -> MatchRun | None:
+    """The run that supersedes `run`: the newest later run of its cohort that did not fail (a failed run leaves
+    the last finished one the latest usable)."""
+    return (
+        MatchRun.objects.filter(cohort_id=run.cohort_id, pk__gt=run.pk)
+        .exclude(status=MatchRun.Status.FAILED)
+        .order_by("-pk")
+        .first()
+    )
+
+
 def _check_decidable(run: MatchRun) -> None:
     status = MatchRun.objects.filter(pk=run.pk).values_list("status", flat=True).first()
     if status != MatchRun.Status.DONE:
         raise ValidationError({"run": "This run has not finished; decide on the proposals once it is done."})
-    # A newer run supersedes this one unless it failed (then this run is still the latest usable one).
-    newer = MatchRun.objects.filter(cohort_id=run.cohort_id, pk__gt=run.pk).exclude(status=MatchRun.Status.FAILED)
-    if newer.exists():
+    if newer_run(run) is not None:
         raise ValidationError(
             {"run": "This run is no longer the latest: a newer run exists for the cohort. Decide on its proposals."}
         )

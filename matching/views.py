@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from matching import services
-from matching.access import access_match_run_by_id, access_proposal_by_id
+from matching.access import access_proposal_by_id, access_run_by_id
 from matching.algorithms import DEFAULT_WEIGHTS, FACTORS
 from matching.forms import HandPickForm, RunStartForm
 from matching.models import MatchProposal, MatchRun
@@ -170,21 +170,14 @@ def _mentors(cohort) -> list[Application]:
 
 @matching_admin_required
 def run_detail(request, org_slug, run_id):
-    run = access_match_run_by_id(run_id)
+    run = access_run_by_id(run_id)
     context = {"run": run, "cohort": run.cohort, "program": run.cohort.program}
     if run.status == MatchRun.Status.DONE:
-        # As in services._check_decidable: a newer run supersedes this one unless it failed.
-        newer = (
-            MatchRun.objects.filter(cohort_id=run.cohort_id, pk__gt=run.pk)
-            .exclude(status=MatchRun.Status.FAILED)
-            .order_by("-pk")
-            .first()
-        )
         context |= {
             "figures": _figures(run.summary or {}),
             "proposals": _proposals(run),
             "unmatched": list(run.unmatched.select_related(*(f"mentee__{path}" for path in APPLICANT))),
-            "newer_run": newer,
+            "newer_run": services.newer_run(run),
         }
     return render(request, "matching/run_detail.html", context)
 
@@ -193,7 +186,7 @@ def run_detail(request, org_slug, run_id):
 def run_status(request, org_slug, run_id):
     """The progress partial the run page polls while the run is queued or running; once it has finished, the whole
     page reloads to show the results."""
-    run = access_match_run_by_id(run_id)
+    run = access_run_by_id(run_id)
     response = render(request, "matching/_run_status.html", {"run": run})
     if not run.is_running and request.htmx:
         response["HX-Refresh"] = "true"
@@ -204,7 +197,7 @@ def run_status(request, org_slug, run_id):
 @matching_admin_required
 def run_rerun(request, org_slug, run_id):
     """A new run of the same cohort and objective: it keeps the locked and hand-picked pairs, avoids rejected ones."""
-    run = access_match_run_by_id(run_id)
+    run = access_run_by_id(run_id)
     new_run = _start(request, run.cohort, run.objective)
     return redirect(_run_url(new_run or run, org_slug))
 
@@ -249,7 +242,7 @@ def proposal_reject(request, org_slug, proposal_id):
 def proposal_hand_pick(request, org_slug, run_id):
     """GET: the form that picks a mentor for one mentee (`?mentee=`), loaded when its <details> opens (a page of its
     own without htmx). POST: hand-pick through the service, then back to the run with its warnings."""
-    run = access_match_run_by_id(run_id)
+    run = access_run_by_id(run_id)
     if request.method != "POST":
         return _hand_pick_form(request, run)
     form = HandPickForm(request.POST, cohort=run.cohort)

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 
 from matching import services, tasks
-from matching.access import access_match_run_by_id, access_proposal_by_id
+from matching.access import access_proposal_by_id, access_run_by_id
 from matching.algorithms import FACTORS
 from matching.models import MatchProposal, MatchRun, UnmatchedMentee
 from mentorship.tenancy.models import Membership
@@ -402,7 +402,7 @@ def test_a_run_of_another_organization_is_invisible_and_cannot_be_decided(tenant
         assert not MatchRun.objects.filter(pk=run_b.pk).exists()
         assert not MatchProposal.objects.exists() and not UnmatchedMentee.objects.exists()
         with pytest.raises(Http404):
-            access_match_run_by_id(run_b.pk)
+            access_run_by_id(run_b.pk)
         with pytest.raises(Http404):
             access_proposal_by_id(proposal_b.pk)
         assert tasks.match_run_task.run(organization_id=tenant_a.organization.pk, run_id=run_b.pk) is None
