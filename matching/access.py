@@ -3,9 +3,8 @@ row, another organization's row and a malformed id all look the same: 404. The c
 
 from __future__ import annotations
 
-from django.http import Http404
-
 from matching.models import MatchProposal, MatchRun
+from mentorship.tenancy.access import fetch_or_404
 from programs.models import Cohort
 
 
@@ -14,10 +13,7 @@ def access_run_by_id(run_id: int, *, cohort: Cohort | None = None) -> MatchRun:
     runs = MatchRun.objects.select_related("cohort__program", "started_by__user")
     if cohort is not None:
         runs = runs.filter(cohort=cohort)
-    try:
-        return runs.get(pk=run_id)
-    except (MatchRun.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such match run.") from None
+    return fetch_or_404(runs, run_id, "match run")
 
 
 def access_proposal_by_id(proposal_id: int, *, run: MatchRun | None = None) -> MatchProposal:
@@ -25,7 +21,4 @@ def access_proposal_by_id(proposal_id: int, *, run: MatchRun | None = None) -> M
     proposals = MatchProposal.objects.select_related("run__cohort__program", "mentee", "mentor")
     if run is not None:
         proposals = proposals.filter(run=run)
-    try:
-        return proposals.get(pk=proposal_id)
-    except (MatchProposal.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such proposal.") from None
+    return fetch_or_404(proposals, proposal_id, "proposal")

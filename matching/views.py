@@ -22,7 +22,7 @@ from matching.forms import HandPickForm, RunStartForm
 from matching.models import MatchProposal, MatchRun
 from mentorship.tenancy.access import roles_required
 from mentorship.tenancy.models import Role
-from programs.access_applications import access_cohort_for_review
+from programs.access import access_cohort_by_id
 from programs.models import Application
 
 MATCHING_ROLES = (Role.PROGRAM_ADMIN, Role.ORG_ADMIN)
@@ -71,7 +71,7 @@ def _start(request, cohort, objective: str):
 
 @matching_admin_required
 def cohort_runs(request, org_slug, cohort_id):
-    cohort = access_cohort_for_review(cohort_id)
+    cohort = access_cohort_by_id(cohort_id)
     form = RunStartForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         run = _start(request, cohort, form.cleaned_data["objective"])

@@ -6,28 +6,17 @@ They read inside the request's tenant scope: a missing id, another organization'
 
 from __future__ import annotations
 
-from django.http import Http404
-
+from mentorship.tenancy.access import fetch_or_404
 from mentorship.tenancy.models import Membership
 from programs.models import Application, Cohort, Program
 
 
 def access_cohort_for_member(cohort_id: int) -> Cohort:
     """A cohort a member may apply to: its program is open and the cohort is enrolling (otherwise 404)."""
-    try:
-        return Cohort.objects.select_related("program").get(
-            pk=cohort_id, status=Cohort.Status.ENROLLING, program__status=Program.Status.OPEN
-        )
-    except (Cohort.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such cohort.") from None
-
-
-def access_cohort_for_review(cohort_id: int) -> Cohort:
-    """Any cohort of the organization, for program admins and org admins (the caller checks the role)."""
-    try:
-        return Cohort.objects.select_related("program").get(pk=cohort_id)
-    except (Cohort.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such cohort.") from None
+    cohorts = Cohort.objects.select_related("program").filter(
+        status=Cohort.Status.ENROLLING, program__status=Program.Status.OPEN
+    )
+    return fetch_or_404(cohorts, cohort_id, "cohort")
 
 
 def access_application_by_id(application_id: int, *, membership: Membership | None = None) -> Application:
@@ -35,7 +24,4 @@ def access_application_by_id(application_id: int, *, membership: Membership | No
     queryset = Application.objects.select_related("cohort__program")
     if membership is not None:
         queryset = queryset.filter(membership=membership)
-    try:
-        return queryset.get(pk=application_id)
-    except (Application.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such application.") from None
+    return fetch_or_404(queryset, application_id, "application")

@@ -57,29 +57,26 @@ def roles_required(*roles: str):
     return decorator
 
 
-def access_membership_by_id(membership_id: int) -> Membership:
+def fetch_or_404(queryset, pk, what: str):
+    """`queryset.get(pk=pk)`, or 404 alike for a missing row, another organization's row (the scope hides it) and
+    a malformed id: the base of every access_* helper."""
     try:
-        return Membership.objects.select_related("user", "department").get(pk=membership_id)
-    except (Membership.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such member.") from None
+        return queryset.get(pk=pk)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404(f"No such {what}.") from None
+
+
+def access_membership_by_id(membership_id: int) -> Membership:
+    return fetch_or_404(Membership.objects.select_related("user", "department"), membership_id, "member")
 
 
 def access_department_by_id(department_id: int) -> Department:
-    try:
-        return Department.objects.get(pk=department_id)
-    except (Department.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such department.") from None
+    return fetch_or_404(Department.objects.all(), department_id, "department")
 
 
 def access_invitation_by_id(invitation_id: int) -> Invitation:
-    try:
-        return Invitation.objects.get(pk=invitation_id)
-    except (Invitation.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such invitation.") from None
+    return fetch_or_404(Invitation.objects.all(), invitation_id, "invitation")
 
 
 def access_people_import_by_id(import_id: int) -> PeopleImport:
-    try:
-        return PeopleImport.objects.defer("data").select_related("uploaded_by__user").get(pk=import_id)
-    except (PeopleImport.DoesNotExist, ValueError, TypeError):
-        raise Http404("No such import.") from None
+    return fetch_or_404(PeopleImport.objects.defer("data").select_related("uploaded_by__user"), import_id, "import")

@@ -15,7 +15,7 @@ from mentorship.tenancy.access import roles_required
 from mentorship.tenancy.models import Role
 from mentorship.tenancy.views import apply_errors
 from programs import selectors, services
-from programs.access_applications import access_cohort_for_review
+from programs.access import access_cohort_by_id
 from programs.catalog_forms import MEETING_WINDOWS, BulkDecisionForm
 
 APPLICATIONS_PER_PAGE = 25
@@ -37,7 +37,7 @@ def _back_to_the_list(request) -> str:
 
 @reviewer_required
 def cohort_applications(request, org_slug, cohort_id):
-    cohort = access_cohort_for_review(cohort_id)
+    cohort = access_cohort_by_id(cohort_id)
     form = BulkDecisionForm(request.POST if request.method == "POST" else None, cohort=cohort)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -6,6 +6,7 @@ import pytest
 
 from programs.models import Application, ApplicationSkill, Program
 from tests import factories
+from tests.e2e.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -24,11 +25,7 @@ def test_member_applies_as_mentee_and_sees_the_status(page, live_server, tenants
         cohort = factories.make_cohort(program, name="Spring", capacity=12)
     slug = tenant_a.organization.slug
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill("member@org-alpha.test")
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(f"{live_server.url}/o/{slug}/")
+    log_in(page, live_server, "member@org-alpha.test", lands_on=f"/o/{slug}/")
 
     page.get_by_role("navigation", name="Org Alpha").get_by_role("link", name="Opportunities").click()
     page.wait_for_url(f"{live_server.url}/o/{slug}/opportunities/")

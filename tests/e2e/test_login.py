@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
+from tests.e2e.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,10 +27,7 @@ def test_log_in_and_see_the_organization_home(page, live_server, tenants, artifa
 
 def test_admin_filters_members_live(page, live_server, tenants, artifacts):
     tenant_a, _ = tenants
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill("admin@org-alpha.test")
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    log_in(page, live_server, "admin@org-alpha.test")
     page.goto(f"{live_server.url}/o/{tenant_a.organization.slug}/admin/members/")
     assert page.get_by_text("2 members").is_visible()
     page.get_by_label("Search").fill("max")

@@ -10,6 +10,7 @@ from matching import services
 from matching.models import MatchProposal, MatchRun
 from programs.models import Application, ApplicationSkill, Program
 from tests import factories
+from tests.e2e.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,11 +45,7 @@ def test_admin_runs_matching_locks_a_pair_hand_picks_and_reruns(page, live_serve
                 )  # fmt: skip
     slug = tenant_a.organization.slug
 
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill("admin@org-alpha.test")
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(f"{live_server.url}/o/{slug}/")
+    log_in(page, live_server, "admin@org-alpha.test", lands_on=f"/o/{slug}/")
 
     page.goto(f"{live_server.url}/o/{slug}/programs/cohorts/{cohort.pk}/applications/")
     page.get_by_role("link", name="Matching").click()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from mentorship.tenancy.models import Role
 from programs.models import Application, Cohort, Program
 from tests import factories
+from tests.e2e.browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NAME = re.compile(r"^Name\b")  # required fields carry a "*" after their label
@@ -25,11 +26,7 @@ def test_program_admin_creates_a_program_adds_a_cohort_and_opens_enrollment(
         factories.make_membership(
             factories.make_user("programs@org-alpha.test", "Pia Programs"), roles=[Role.PROGRAM_ADMIN]
         )
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Email").fill("programs@org-alpha.test")
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.wait_for_url(f"{live_server.url}/o/{tenant_a.organization.slug}/")
+    log_in(page, live_server, "programs@org-alpha.test", lands_on=f"/o/{tenant_a.organization.slug}/")
     nav = page.get_by_role("navigation", name="Org Alpha")
 
     # A skill in the capability framework.
@@ -85,11 +82,7 @@ def test_program_admin_creates_a_program_adds_a_cohort_and_opens_enrollment(
     # A member, in a browser of their own, applies as mentee to what the admin just opened.
     member_context = browser.new_context()
     member = member_context.new_page()
-    member.goto(f"{live_server.url}/accounts/login/")
-    member.get_by_label("Email").fill("member@org-alpha.test")
-    member.get_by_label("Password").fill(factories.PASSWORD)
-    member.get_by_role("button", name="Sign In").click()
-    member.wait_for_url(f"{live_server.url}/o/{tenant_a.organization.slug}/")
+    log_in(member, live_server, "member@org-alpha.test", lands_on=f"/o/{tenant_a.organization.slug}/")
     member.get_by_role("navigation", name="Org Alpha").get_by_role("link", name="Opportunities").click()
     assert member.get_by_role("heading", name="Build Together").is_visible()
     member.get_by_role("link", name="Apply as mentee").click()
