@@ -114,3 +114,84 @@ class UnmatchedMentee(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.mentee_id} unmatched: {self.reason}"
+
+
+class MentorRequest(TenantModel):
+    """Mentee choice mode: a mentee's request to one of their suggested mentors (`matching.choice`).
+
+    A mentee has at most one open (``requested``) request per cohort. The mentor accepts (a seat of their capacity
+    is taken) or declines; an unanswered request expires at ``expires_at``. Declined, expired and withdrawn requests
+    leave the mentee free to request the next suggestion, and the declined or expired mentor is not suggested again.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="mentor_requests")
+    mentee = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="mentor_requests_sent")
+    mentor = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="mentor_requests_received")
+    rank = models.PositiveSmallIntegerField(help_text="The mentor's place among the mentee's suggestions (1 = best).")
+    score = models.FloatField(default=0)
+    factors = models.JSONField(default=dict, blank=True, help_text="{factor: weighted contribution}")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "mentee"],
+                condition=models.Q(status="requested"),
+                name="one_open_mentor_request_per_mentee",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "mentor", "status"]),
+            models.Index(fields=["organization", "status", "expires_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentee_id} -> {self.mentor_id} ({self.status})"
+
+
+class RematchRequest(TenantModel):
+    """A participant's "not a good fit" on a match (`matching.rematch`), resolved by an admin from the queue.
+
+    Until mentorships exist, the current pair is the mentee's proposal in the cohort's latest finished run (state
+    proposed, locked, hand-picked or published); resolving with a new mentor rewrites that proposal (hand-picked).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        RESOLVED = "resolved", "Resolved"
+        DISMISSED = "dismissed", "Dismissed"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="rematch_requests")
+    mentee = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="rematch_requests")
+    current_mentor = models.ForeignKey(Application, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    reason = models.TextField(max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    chosen_mentor = models.ForeignKey(Application, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "mentee"],
+                condition=models.Q(status="open"),
+                name="one_open_rematch_request_per_mentee",
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "cohort", "status"])]
+
+    def __str__(self) -> str:
+        return f"Re-match of {self.mentee_id} ({self.status})"

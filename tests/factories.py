@@ -160,3 +160,35 @@ TENANT_ROW_BUILDERS = {
     MatchProposal: make_match_proposal,
     UnmatchedMentee: make_unmatched_mentee,
 }
+
+
+def make_mentor_request(cohort: Cohort | None = None, **fields):
+    from matching.models import MentorRequest
+
+    cohort = cohort or make_cohort()
+    mentee = fields.pop("mentee", None) or make_application(cohort, role=Application.Role.MENTEE)
+    mentor = fields.pop("mentor", None) or make_application(cohort, role=Application.Role.MENTOR)
+    return MentorRequest.objects.create(
+        cohort=cohort, mentee=mentee, mentor=mentor, rank=fields.pop("rank", 1),
+        expires_at=fields.pop("expires_at", timezone.now() + timedelta(days=7)), **fields,
+    )  # fmt: skip
+
+
+def make_rematch_request(cohort: Cohort | None = None, **fields):
+    from matching.models import RematchRequest
+
+    cohort = cohort or make_cohort()
+    mentee = fields.pop("mentee", None) or make_application(cohort, role=Application.Role.MENTEE)
+    return RematchRequest.objects.create(
+        cohort=cohort, mentee=mentee, reason=fields.pop("reason", "Not a good fit."), **fields
+    )
+
+
+def _register_matching_builders() -> None:
+    from matching.models import MentorRequest, RematchRequest
+
+    TENANT_ROW_BUILDERS[MentorRequest] = make_mentor_request
+    TENANT_ROW_BUILDERS[RematchRequest] = make_rematch_request
+
+
+_register_matching_builders()
