@@ -641,6 +641,8 @@ def _check_decidable(run: MatchRun) -> None:
         raise ValidationError(
             {"run": "This run is no longer the latest: a newer run exists for the cohort. Decide on its proposals."}
         )
+    if run_publication(run) is not None:
+        raise ValidationError({"run": "This run is already published; its pairs are mentorships now."})
 
 
 def _decide(proposal: MatchProposal, state: str) -> MatchProposal:
@@ -724,3 +726,144 @@ def proposal_hand_pick(*, run: MatchRun, mentee: Application, mentor: Applicatio
         )
         UnmatchedMentee.objects.filter(run=run, mentee=mentee).delete()
     return proposal
+
+
+# --- Publishing ---
+
+PUBLISHABLE_STATES = (MatchProposal.State.PROPOSED, MatchProposal.State.LOCKED, MatchProposal.State.HAND_PICKED)
+
+
+def run_publication(run: MatchRun):
+    """The first mentorship a publication of ``run`` created (its ``created_at`` and ``published_by`` say when and by
+    whom the run was published), or None when the run is not published."""
+    from programs.models import Mentorship
+
+    return Mentorship.objects.filter(run=run).select_related("published_by__user").order_by("pk").first()
+
+
+def _publish_groups(proposals: list[MatchProposal], *, group: bool, ratio: int) -> list[tuple[int, list[int]]]:
+    """(mentor application id, [mentee application ids]) per mentorship: one per pair in 1:1 programs; in group
+    programs the mentees of one mentor, in groups of at most ``ratio`` (a hand-pick over capacity starts another)."""
+    if not group:
+        return [(p.mentor_id, [p.mentee_id]) for p in proposals]
+    by_mentor: dict[int, list[int]] = {}
+    for proposal in proposals:
+        by_mentor.setdefault(proposal.mentor_id, []).append(proposal.mentee_id)
+    size = max(1, ratio)
+    return [
+        (mentor_id, mentees[start : start + size])
+        for mentor_id, mentees in by_mentor.items()
+        for start in range(0, len(mentees), size)
+    ]
+
+
+def _check_rules(cohort: Cohort, run: MatchRun, proposals: list[MatchProposal]) -> None:
+    """Every pair but the hand-picked ones must keep every hard rule, and both sides must still be accepted."""
+    loaded = cohort_arrays(cohort=cohort, run=run)
+    rows = _index(loaded.mentee_ids, [p.mentee_id for p in proposals])
+    cols = _index(loaded.mentor_ids, [p.mentor_id for p in proposals])
+    gone = [p for p, row, col in zip(proposals, rows.tolist(), cols.tolist(), strict=True) if row < 0 or col < 0]
+    if gone:
+        raise ValidationError(
+            {"proposals": f"{len(gone)} pair(s) include an application that is no longer accepted; re-run matching."}
+        )
+    checked = [i for i, p in enumerate(proposals) if p.state != MatchProposal.State.HAND_PICKED]
+    if not checked:
+        return
+    evaluation = evaluate_pairs(
+        loaded.arrays, rows[checked], cols[checked], weights=resolve_weights(run.weights),
+        cross_functional=cohort.program.cross_functional,
+    )  # fmt: skip
+    broken = sorted({RULE_LABELS[name] for name in RULE_LABELS if evaluation.violations[name].any()})
+    if broken:
+        raise ValidationError(
+            {"proposals": f"Some pairs now break a rule ({', '.join(broken)}); re-run matching or hand-pick them."}
+        )
+
+
+def _publish_emails(cohort: Cohort, mentorships) -> list:
+    """One email to each mentor and each mentee of the new mentorships (rendered from templates/matching/email/)."""
+    from django.core.mail import EmailMessage
+    from django.template.loader import render_to_string
+
+    from programs.models import Application
+
+    ids = {m.mentor_id for m in mentorships} | {mentee for m in mentorships for mentee in m.mentee_ids}
+    people = {
+        a.pk: a.membership
+        for a in Application.objects.filter(pk__in=ids).select_related("membership__user", "membership__department")
+    }
+    program = cohort.program
+    messages = []
+    for mentorship in mentorships:
+        mentor = people[mentorship.mentor_id]
+        mentees = [people[pk] for pk in mentorship.mentee_ids]
+        context = {"program": program, "cohort": cohort, "mentor": mentor, "mentees": mentees,
+                   "group": mentorship.format == program.Format.GROUP}  # fmt: skip
+        subject = f"{program.name}: your mentorship"
+        body = render_to_string("matching/email/published_mentor.txt", context)
+        messages.append(EmailMessage(subject, body, None, [mentor.user.email]))
+        for mentee in mentees:
+            others = [person for person in mentees if person.pk != mentee.pk]
+            body = render_to_string(
+                "matching/email/published_mentee.txt", {**context, "mentee": mentee, "others": others}
+            )
+            messages.append(EmailMessage(subject, body, None, [mentee.user.email]))
+    return messages
+
+
+def _send_all(messages: list) -> None:
+    from django.core.mail import get_connection
+
+    if messages:
+        get_connection().send_messages(messages)
+
+
+def match_run_publish(*, run: MatchRun, published_by: Membership | None, notify: bool = True) -> list:
+    """Publish the latest finished run of a cohort, once: its proposed, locked and hand-picked pairs (not the
+    rejected ones) become mentorships (one per pair in 1:1 programs; one per mentor, up to the ratio, in group
+    programs), the pairs are marked published, the cohort becomes active, and every mentor and mentee gets an
+    email when the transaction commits (``notify=False``: no emails, for the demo data).
+
+    Refused with a ValidationError on ``run`` (the API's 409) when the run has not finished, is not the latest, or
+    the cohort is already published; on ``proposals`` when there is nothing to publish or a pair (other than a
+    hand-pick) breaks a hard rule. Returns the new mentorships."""
+    from programs.models import Mentorship, MentorshipMentee, Program
+
+    with transaction.atomic():
+        MatchRun.objects.select_for_update().filter(pk=run.pk).first()
+        cohort = Cohort.objects.select_for_update().select_related("program").get(pk=run.cohort_id)
+        _check_decidable(run)
+        if Mentorship.objects.filter(cohort=cohort).exists():
+            raise ValidationError({"run": "This cohort's matches are already published; a run is published once."})
+        proposals = list(
+            MatchProposal.objects.filter(run=run, state__in=PUBLISHABLE_STATES).order_by("mentor_id", "-score", "pk")
+        )
+        if not proposals:
+            raise ValidationError({"proposals": "This run has no pairs to publish."})
+        _check_rules(cohort, run, proposals)
+        program = cohort.program
+        group = program.format == Program.Format.GROUP
+        mentorships = []
+        for mentor_id, mentee_ids in _publish_groups(proposals, group=group, ratio=program.ratio):
+            mentorship = Mentorship(
+                organization_id=run.organization_id, cohort=cohort, mentor_id=mentor_id, format=program.format,
+                run=run, published_by=published_by,
+            )  # fmt: skip
+            mentorship.mentee_ids = mentee_ids
+            mentorships.append(mentorship)
+        Mentorship.objects.bulk_create(mentorships)
+        MentorshipMentee.objects.bulk_create(
+            [
+                MentorshipMentee(organization_id=run.organization_id, mentorship=mentorship, mentee_id=mentee_id)
+                for mentorship in mentorships
+                for mentee_id in mentorship.mentee_ids
+            ]
+        )
+        MatchProposal.objects.filter(pk__in=[p.pk for p in proposals]).update(state=MatchProposal.State.PUBLISHED)
+        if cohort.status != Cohort.Status.ACTIVE:
+            Cohort.objects.filter(pk=cohort.pk).update(status=Cohort.Status.ACTIVE)
+        if notify:
+            messages = _publish_emails(cohort, mentorships)
+            transaction.on_commit(lambda: _send_all(messages))
+    return mentorships

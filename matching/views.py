@@ -178,6 +178,7 @@ def run_detail(request, org_slug, run_id):
             "proposals": _proposals(run),
             "unmatched": list(run.unmatched.select_related(*(f"mentee__{path}" for path in APPLICANT))),
             "newer_run": services.newer_run(run),
+            "publication": services.run_publication(run),
         }
     return render(request, "matching/run_detail.html", context)
 
@@ -200,6 +201,22 @@ def run_rerun(request, org_slug, run_id):
     run = access_run_by_id(run_id)
     new_run = _start(request, run.cohort, run.objective)
     return redirect(_run_url(new_run or run, org_slug))
+
+
+@require_POST
+@matching_admin_required
+def run_publish(request, org_slug, run_id):
+    """Publish the run: its pairs become mentorships and both sides get an email."""
+    run = access_run_by_id(run_id)
+    try:
+        mentorships = services.match_run_publish(run=run, published_by=request.membership)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(
+            request, f"Published: {len(mentorships)} mentorships created; mentors and mentees are notified."
+        )
+    return redirect(_run_url(run, org_slug))
 
 
 # --- Decisions ---

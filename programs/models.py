@@ -273,3 +273,48 @@ class ApplicationSkill(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["organization", "application", "skill"], name="application_skill_unique")
         ]
+
+
+class Mentorship(TenantModel):
+    """A published match: one mentor with one mentee (1:1 programs) or with a group of up to the program's ratio.
+
+    Created by `matching.services.match_run_publish` from the proposals of a cohort's latest finished run; `run`
+    and `published_by` say where and by whom it came from. Its mentees are `MentorshipMentee` rows.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        ENDED = "ended", "Ended"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="mentorships")
+    mentor = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="mentorships_as_mentor")
+    format = models.CharField(max_length=12, choices=Program.Format.choices, default=Program.Format.ONE_TO_ONE)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    run = models.ForeignKey(
+        "matching.MatchRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="mentorships"
+    )
+    published_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["cohort", "id"]
+        indexes = [models.Index(fields=["organization", "cohort", "status"])]
+
+    def __str__(self) -> str:
+        return f"Mentorship {self.pk} of mentor {self.mentor_id} in cohort {self.cohort_id}"
+
+
+class MentorshipMentee(TenantModel):
+    """A mentee of a mentorship; an application is the mentee of at most one mentorship."""
+
+    mentorship = models.ForeignKey(Mentorship, on_delete=models.CASCADE, related_name="mentees")
+    mentee = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["mentorship", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "mentee"], name="one_mentorship_per_mentee_application")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mentee_id} in mentorship {self.mentorship_id}"

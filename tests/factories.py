@@ -192,3 +192,29 @@ def _register_matching_builders() -> None:
 
 
 _register_matching_builders()
+
+
+def make_mentorship(cohort: Cohort | None = None, **fields):
+    from programs.models import Mentorship
+
+    cohort = cohort or make_cohort()
+    mentor = fields.pop("mentor", None) or make_application(cohort, role=Application.Role.MENTOR)
+    return Mentorship.objects.create(cohort=cohort, mentor=mentor, **fields)
+
+
+def make_mentorship_mentee(mentorship=None, **fields):
+    from programs.models import MentorshipMentee
+
+    mentorship = mentorship or make_mentorship()
+    mentee = fields.pop("mentee", None) or make_application(mentorship.cohort, role=Application.Role.MENTEE)
+    return MentorshipMentee.objects.create(mentorship=mentorship, mentee=mentee, **fields)
+
+
+def _register_mentorship_builders() -> None:
+    from programs.models import Mentorship, MentorshipMentee
+
+    TENANT_ROW_BUILDERS[Mentorship] = make_mentorship
+    TENANT_ROW_BUILDERS[MentorshipMentee] = make_mentorship_mentee
+
+
+_register_mentorship_builders()
