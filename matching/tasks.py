@@ -6,7 +6,8 @@ from celery import shared_task
 
 from matching import services
 from matching.models import MatchRun
-from mentorship.tenancy.celery_tasks import TenantTask
+from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task
+from mentorship.tenancy.models import Organization
 
 
 @shared_task(base=TenantTask, name="matching.match_run")
@@ -17,3 +18,21 @@ def match_run_task(*, organization_id: int, run_id: int) -> str | None:
     if run is None:
         return None
     return services.match_run_execute(run=run).status
+
+
+@shared_task(name="matching.mentor_requests_expire")
+@cross_organization_task
+def mentor_requests_expire_all_task() -> int:
+    """Periodic fan-out: one `mentor_requests_expire_task` per organization."""
+    organization_ids = list(Organization.objects.values_list("id", flat=True))
+    for organization_id in organization_ids:
+        mentor_requests_expire_task.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
+@shared_task(base=TenantTask, name="matching.mentor_requests_expire_for_organization")
+def mentor_requests_expire_task(*, organization_id: int) -> int:
+    """Mentee choice: open mentor requests past their expiry become expired (idempotent)."""
+    from matching import choice
+
+    return choice.mentor_requests_expire()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from matching import views
+from matching import choice_views, views
 
 # Match run pages (program admins and org admins), mounted under /o/<slug:org_slug>/ by mentorship/urls.py.
 org_urlpatterns = [
@@ -12,4 +12,21 @@ org_urlpatterns = [
     path("matching/runs/<int:run_id>/hand-pick/", views.proposal_hand_pick, name="match_proposal_hand_pick"),
     path("matching/proposals/<int:proposal_id>/lock/", views.proposal_lock, name="match_proposal_lock"),
     path("matching/proposals/<int:proposal_id>/reject/", views.proposal_reject, name="match_proposal_reject"),
+]
+
+# Mentee choice (accepted mentees of mentee-choice cohorts; mentors answer) and re-match (participants ask, admins
+# resolve): matching/choice_views.py.
+org_urlpatterns += [
+    path("matching/choose/<int:cohort_id>/", choice_views.choose, name="match_choose"),
+    path(
+        "matching/choose/<int:cohort_id>/request/<int:mentor_id>/",
+        choice_views.choose_request,
+        name="match_choose_request",
+    ),
+    path("matching/requests/", choice_views.mentor_requests, name="match_requests"),
+    path("matching/requests/<int:request_id>/answer/", choice_views.request_answer, name="match_request_answer"),
+    path("matching/requests/<int:request_id>/withdraw/", choice_views.request_withdraw, name="match_request_withdraw"),
+    path("matching/rematch/new/<int:application_id>/", choice_views.rematch_new, name="match_rematch_new"),
+    path("matching/cohorts/<int:cohort_id>/rematch/", choice_views.rematch_queue, name="match_rematch_queue"),
+    path("matching/rematch/<int:request_id>/decide/", choice_views.rematch_decide, name="match_rematch_decide"),
 ]

@@ -134,6 +134,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenancy.invitations_expire",
         "schedule": 24 * 60 * 60,
     },
+    "mentor-requests-expire-hourly": {
+        "task": "matching.mentor_requests_expire",
+        "schedule": 60 * 60,
+    },
 }
 
 # --- Accounts (django-allauth): email login, verification, MFA, invitation-only sign-up. ---
@@ -181,6 +185,7 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mentorship <no-reply@mentorship.example>")
 
 INVITATION_TTL_DAYS = int(os.environ.get("INVITATION_TTL_DAYS", "14"))
+MENTOR_REQUEST_TTL_DAYS = int(os.environ.get("MENTOR_REQUEST_TTL_DAYS", "7"))  # mentee choice: unanswered expire
 PEOPLE_IMPORT_MAX_BYTES = int(os.environ.get("PEOPLE_IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))  # HR export upload
 
 # --- API ---

@@ -1,0 +1,244 @@
+"""Re-match (issue #4 item 6): a participant says a match is not a good fit; an admin resolves it from a queue that
+offers the best allowed alternative mentor without disturbing any other pair. Keyword-only services inside the
+caller's tenant scope.
+
+**The current pair.** Until mentorships exist (the publish step), the current mentor of a mentee is the mentor of
+the mentee's proposal in the cohort's latest finished run whose state is proposed, locked, hand-picked or
+published (`current_proposal`). Resolving a request with the offered alternative rewrites *that proposal*: its
+mentor becomes the alternative, with the pair's score and factors, state ``hand_picked`` (so re-runs keep it) and
+no warnings. The publish step picks it up like any hand-picked pair; a pair that was already published is
+hand-picked again, which tells the publish step to end the old mentorship and create the new one.
+
+**The alternative** (`best_alternative`): the highest-scoring mentor under the run rules (the run's weights, the
+program's cross-functional rule, every hard constraint: reporting line, language, excluded and previous pairs;
+at least one wanted skill level covered) who still has a free seat in that run (capacity minus the run's pairs
+other than this mentee's, rejected ones not counted), excluding the current mentor and every mentor the mentee
+was paired with before in the cohort (the current mentors of earlier re-match requests). Only the one proposal
+changes; every other pair stays as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.http import Http404
+from django.utils import timezone
+
+from matching.choice import Candidate, allowed_mentors, reasons_for
+from matching.models import MatchProposal, MatchRun, RematchRequest
+from matching.services import cohort_arrays, latest_finished_run
+from mentorship.tenancy.access import fetch_or_404
+from mentorship.tenancy.models import Membership
+from programs.models import Application, Cohort
+
+CURRENT_STATES = (
+    MatchProposal.State.PROPOSED,
+    MatchProposal.State.LOCKED,
+    MatchProposal.State.HAND_PICKED,
+    MatchProposal.State.PUBLISHED,
+)
+
+
+def current_proposal(*, mentee: Application) -> MatchProposal | None:
+    """The mentee's current pair: their proposal in the cohort's latest finished run (see the module docstring)."""
+    run = latest_finished_run(mentee.cohort_id)
+    if run is None:
+        return None
+    return (
+        MatchProposal.objects.select_related("run", "mentor__membership__user")
+        .filter(run=run, mentee=mentee, state__in=CURRENT_STATES)
+        .first()
+    )
+
+
+# --- Asking ---
+
+
+def rematch_request_create(*, mentee: Application, created_by: Membership, reason: str) -> RematchRequest:
+    """The mentee, or the current mentor of the mentee, says the match is not a good fit (404 for anybody else:
+    they may not learn that the pair exists). One open request per mentee."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        Application.objects.select_for_update().filter(pk=mentee.pk).first()
+        proposal = current_proposal(mentee=mentee)
+        if proposal is None or created_by.pk not in (mentee.membership_id, proposal.mentor.membership_id):
+            raise Http404("No such match.")
+        if not reason:
+            raise ValidationError({"reason": "Say in a few words why the match is not a good fit."})
+        if RematchRequest.objects.filter(mentee=mentee, status=RematchRequest.Status.OPEN).exists():
+            raise ValidationError({"reason": "A re-match of this pair is already waiting for an admin."})
+        request = RematchRequest(
+            cohort_id=mentee.cohort_id,
+            mentee=mentee,
+            current_mentor_id=proposal.mentor_id,
+            reason=reason,
+            created_by=created_by,
+        )
+        request.full_clean()
+        try:
+            with transaction.atomic():
+                request.save()
+        except IntegrityError:
+            raise ValidationError({"reason": "A re-match of this pair is already waiting for an admin."}) from None
+    return request
+
+
+# --- The alternative ---
+
+
+@dataclass
+class QueueItem:
+    request: RematchRequest
+    proposal: MatchProposal | None
+    alternative: Candidate | None
+
+
+def _seats_taken(run: MatchRun) -> dict[int, int]:
+    return dict(
+        MatchProposal.objects.filter(run=run)
+        .exclude(state=MatchProposal.State.REJECTED)
+        .values("mentor_id")
+        .annotate(n=Count("id"))
+        .values_list("mentor_id", "n")
+    )
+
+
+def _former_mentors(cohort: Cohort) -> dict[int, set[int]]:
+    """{mentee application id: mentors of earlier re-match requests} (they are not offered again)."""
+    former: dict[int, set[int]] = {}
+    for mentee_id, mentor_id in RematchRequest.objects.filter(cohort=cohort, current_mentor__isnull=False).values_list(
+        "mentee_id", "current_mentor_id"
+    ):
+        former.setdefault(mentee_id, set()).add(mentor_id)
+    return former
+
+
+def _alternatives(cohort: Cohort, requests: list[RematchRequest]) -> list[QueueItem]:
+    """One load of the cohort's arrays for all ``requests``; the best alternative of each."""
+    run = latest_finished_run(cohort.pk)
+    if run is None or not requests:
+        return [QueueItem(request, None, None) for request in requests]
+    loaded = cohort_arrays(cohort=cohort)
+    taken = _seats_taken(run)
+    former = _former_mentors(cohort)
+    proposals = {
+        p.mentee_id: p
+        for p in MatchProposal.objects.filter(
+            run=run, mentee_id__in=[r.mentee_id for r in requests], state__in=CURRENT_STATES
+        )
+    }
+    items = []
+    for request in requests:
+        proposal = proposals.get(request.mentee_id)
+        excluded = former.get(request.mentee_id, set()) | {request.current_mentor_id}
+        if proposal is not None:
+            excluded.add(proposal.mentor_id)
+        best = None
+        for candidate in allowed_mentors(
+            loaded, request.mentee_id, cross_functional=cohort.program.cross_functional, weights=run.weights
+        ):
+            candidate.taken = taken.get(candidate.mentor_id, 0)
+            if candidate.mentor_id in excluded or candidate.seats_left <= 0:
+                continue
+            candidate.reasons = reasons_for(candidate)
+            best = candidate
+            break
+        items.append(QueueItem(request, proposal, best))
+    mentors = Application.objects.select_related("membership__user", "membership__department").in_bulk(
+        [item.alternative.mentor_id for item in items if item.alternative is not None]
+    )
+    for item in items:
+        if item.alternative is not None:
+            item.alternative.mentor = mentors[item.alternative.mentor_id]
+    return items
+
+
+def best_alternative(*, request: RematchRequest) -> Candidate | None:
+    cohort = Cohort.objects.select_related("program").get(pk=request.cohort_id)
+    return _alternatives(cohort, [request])[0].alternative
+
+
+def rematch_queue(*, cohort: Cohort) -> list[QueueItem]:
+    """The cohort's open requests, oldest first, each with its current proposal and best alternative."""
+    requests = list(
+        RematchRequest.objects.filter(cohort=cohort, status=RematchRequest.Status.OPEN).select_related(
+            "mentee__membership__user", "current_mentor__membership__user", "created_by__user"
+        )
+    )
+    return _alternatives(cohort, requests)
+
+
+# --- Resolving ---
+
+
+def _lock_open(request: RematchRequest) -> RematchRequest:
+    locked = RematchRequest.objects.select_for_update().get(pk=request.pk)
+    if locked.status != RematchRequest.Status.OPEN:
+        raise ValidationError({"request": f"This request is already {locked.get_status_display().lower()}."})
+    return locked
+
+
+def rematch_resolve(*, request: RematchRequest, mentor: Application) -> RematchRequest:
+    """Give the mentee ``mentor``, which must be the alternative offered now (it is computed again under a lock
+    of the run, so two admins cannot give away the same last seat). Only the mentee's proposal changes."""
+    with transaction.atomic():
+        run = latest_finished_run(request.cohort_id)
+        if run is None:
+            raise ValidationError({"request": "The cohort has no finished match run."})
+        MatchRun.objects.select_for_update().filter(pk=run.pk).first()
+        locked = _lock_open(request)
+        alternative = best_alternative(request=locked)
+        if alternative is None or alternative.mentor_id != mentor.pk:
+            raise ValidationError(
+                {"request": "This mentor is no longer the best allowed alternative; reload the queue."}
+            )
+        proposal = current_proposal(mentee=locked.mentee)
+        if proposal is None:
+            raise ValidationError({"request": "The mentee has no current pair in the latest run."})
+        proposal.mentor_id = alternative.mentor_id
+        proposal.score, proposal.factors = alternative.score, alternative.factors
+        proposal.state, proposal.warnings = MatchProposal.State.HAND_PICKED, []
+        proposal.save(update_fields=["mentor", "score", "factors", "state", "warnings"])
+        locked.status, locked.chosen_mentor_id, locked.resolved_at = (
+            RematchRequest.Status.RESOLVED,
+            alternative.mentor_id,
+            timezone.now(),
+        )
+        locked.save(update_fields=["status", "chosen_mentor", "resolved_at"])
+    return locked
+
+
+def rematch_dismiss(*, request: RematchRequest) -> RematchRequest:
+    """Keep the pair as it is."""
+    with transaction.atomic():
+        locked = _lock_open(request)
+        locked.status, locked.resolved_at = RematchRequest.Status.DISMISSED, timezone.now()
+        locked.save(update_fields=["status", "resolved_at"])
+    return locked
+
+
+# --- Fetch and authorize ---
+
+
+def access_rematch_request_by_id(request_id, *, cohort: Cohort | None = None) -> RematchRequest:
+    requests = RematchRequest.objects.select_related("cohort__program", "mentee")
+    if cohort is not None:
+        requests = requests.filter(cohort=cohort)
+    return fetch_or_404(requests, request_id, "re-match request")
+
+
+def access_match_for_participant(membership: Membership, application_id) -> tuple[Application, MatchProposal]:
+    """The mentee application ``application_id`` and its current pair, when ``membership`` is the mentee or the
+    mentee's current mentor; 404 otherwise."""
+    mentee = fetch_or_404(
+        Application.objects.select_related("cohort__program", "membership__user").filter(role=Application.Role.MENTEE),
+        application_id,
+        "match",
+    )
+    proposal = current_proposal(mentee=mentee)
+    if proposal is None or membership.pk not in (mentee.membership_id, proposal.mentor.membership_id):
+        raise Http404("No such match.")
+    return mentee, proposal
