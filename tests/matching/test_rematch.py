@@ -1,0 +1,218 @@
+"""Re-match: a participant asks (only for their own match), the admin queue offers the best allowed alternative
+(capacity, hard rules, not the current or an earlier mentor) and resolving changes that one pair only; isolation
+pairs for every page and POST."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.urls import reverse
+
+from matching import rematch
+from matching.models import MatchProposal, MatchRun, RematchRequest
+from mentorship.tenancy.models import Membership, Role
+from programs.models import Application, ApplicationSkill, Program
+from tests import factories
+from tests.conftest import login
+
+MENTEE, MENTOR = Application.Role.MENTEE, Application.Role.MENTOR
+
+
+def person(*, department=None, manager=None, name="Test Person") -> Membership:
+    return factories.make_membership(
+        factories.make_user(full_name=name), department=department, manager=manager, languages=["en"]
+    )
+
+
+def apply(cohort, membership, role, skills, *, capacity=None) -> Application:
+    application = factories.make_application(
+        cohort, membership, role=role, capacity=capacity, status=Application.Status.ACCEPTED
+    )
+    for skill, spec in skills.items():
+        level, target = spec if isinstance(spec, tuple) else (spec, None)
+        ApplicationSkill.objects.create(application=application, skill=skill, level=level, target_level=target)
+    return application
+
+
+def setting(tenant):
+    """A finished run with three pairs: m1-x, m2-y, m3-z. For m1 (wants A 1 -> 4, reports to the boss):
+    the boss (A at 5) breaks the reporting line, u (A at 5) was rejected for m1 in an earlier run, z (A at 4) is
+    full, y (A at 3, 2 seats, 1 taken) is the best allowed alternative, w (A at 2, 1 seat) the next."""
+    engineering, sales = tenant.departments
+    with tenant.scope():
+        legal = factories.make_department("Legal")
+        a = factories.make_skill("A")
+        program = factories.make_program(status=Program.Status.RUNNING)
+        cohort = factories.make_cohort(program)
+        boss = person(department=engineering, name="Bo Boss")
+        m1 = apply(cohort, person(department=sales, manager=boss, name="Mia One"), MENTEE, {a: (1, 4)})
+        m2 = apply(cohort, person(department=sales, name="Max Two"), MENTEE, {a: (1, 3)})
+        m3 = apply(cohort, person(department=sales, name="Moe Three"), MENTEE, {a: (1, 3)})
+        mentors = {
+            "x": apply(cohort, person(department=engineering, name="Xen Current"), MENTOR, {a: 2}, capacity=1),
+            "y": apply(cohort, person(department=legal, name="Yas Alternative"), MENTOR, {a: 3}, capacity=2),
+            "z": apply(cohort, person(department=legal, name="Zoe Full"), MENTOR, {a: 4}, capacity=1),
+            "w": apply(cohort, person(department=legal, name="Wil Next"), MENTOR, {a: 2}, capacity=1),
+            "u": apply(cohort, person(department=legal, name="Uma Rejected"), MENTOR, {a: 5}, capacity=3),
+            "boss": apply(cohort, boss, MENTOR, {a: 5}, capacity=3),
+        }
+        earlier = factories.make_match_run(cohort, status=MatchRun.Status.DONE)
+        factories.make_match_proposal(earlier, mentee=m1, mentor=mentors["u"], state=MatchProposal.State.REJECTED)
+        run = factories.make_match_run(cohort, status=MatchRun.Status.DONE)
+        for mentee, mentor in ((m1, "x"), (m2, "y"), (m3, "z")):
+            factories.make_match_proposal(run, mentee=mentee, mentor=mentors[mentor])
+    return cohort, run, (m1, m2, m3), mentors
+
+
+def pairs(run):
+    return dict(MatchProposal.objects.filter(run=run).values_list("mentee_id", "mentor_id"))
+
+
+def test_the_queue_offers_the_best_allowed_alternative_and_resolving_changes_only_that_pair(tenant_a):
+    cohort, run, (m1, _m2, _m3), mentors = setting(tenant_a)
+    with tenant_a.scope():
+        request = rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="We never meet.")
+        assert (request.status, request.current_mentor_id) == ("open", mentors["x"].pk)
+        [item] = rematch.rematch_queue(cohort=cohort)
+        assert item.alternative.mentor_id == mentors["y"].pk and item.alternative.seats_left == 1
+        assert item.alternative.reasons and item.alternative.mentor.membership.user.full_name == "Yas Alternative"
+        before = pairs(run)
+
+        with pytest.raises(ValidationError):  # not the offered alternative
+            rematch.rematch_resolve(request=request, mentor=mentors["w"])
+        resolved = rematch.rematch_resolve(request=request, mentor=mentors["y"])
+
+        assert (resolved.status, resolved.chosen_mentor_id) == ("resolved", mentors["y"].pk)
+        assert resolved.resolved_at is not None
+        assert pairs(run) == {**before, m1.pk: mentors["y"].pk}
+        proposal = MatchProposal.objects.get(run=run, mentee=m1)
+        assert proposal.state == "hand_picked" and proposal.warnings == [] and proposal.score > 0
+        assert set(MatchProposal.objects.filter(run=run).exclude(mentee=m1).values_list("state", flat=True)) == {
+            "proposed"
+        }
+        assert rematch.rematch_queue(cohort=cohort) == []
+        with pytest.raises(ValidationError):
+            rematch.rematch_dismiss(request=resolved)
+
+        # Asked again: neither the current mentor (y) nor the earlier one (x); y's seats are now full anyway.
+        again = rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="Still not right.")
+        assert again.current_mentor_id == mentors["y"].pk
+        assert rematch.best_alternative(request=again).mentor_id == mentors["w"].pk
+
+
+def test_no_alternative_when_every_allowed_mentor_is_full_or_excluded(tenant_a):
+    _cohort, run, (m1, _m2, _m3), mentors = setting(tenant_a)
+    with tenant_a.scope():
+        Application.objects.filter(pk__in=[mentors["y"].pk, mentors["w"].pk]).update(
+            status=Application.Status.WITHDRAWN
+        )
+        request = rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="No.")
+        assert rematch.best_alternative(request=request) is None
+        with pytest.raises(ValidationError):
+            rematch.rematch_resolve(request=request, mentor=mentors["u"])
+        dismissed = rematch.rematch_dismiss(request=request)
+        assert dismissed.status == "dismissed" and pairs(run)[m1.pk] == mentors["x"].pk
+
+
+def test_only_the_mentee_or_their_mentor_may_ask_once_with_a_reason(tenant_a):
+    _cohort, _run, (m1, m2, _m3), mentors = setting(tenant_a)
+    with tenant_a.scope():
+        for outsider in (mentors["y"].membership, m2.membership, tenant_a.member):
+            with pytest.raises(Http404):
+                rematch.rematch_request_create(mentee=m1, created_by=outsider, reason="Hm.")
+        with pytest.raises(ValidationError) as error:
+            rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="  ")
+        assert "reason" in error.value.message_dict
+        rematch.rematch_request_create(mentee=m1, created_by=mentors["x"].membership, reason="Different goals.")
+        with pytest.raises(ValidationError):
+            rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="Me too.")
+        assert RematchRequest.objects.count() == 1
+
+
+# --- Pages ---
+
+
+def url(name, tenant, **kwargs):
+    return reverse(name, kwargs={"org_slug": tenant.organization.slug, **kwargs})
+
+
+def test_participant_page_asks_for_a_rematch_with_isolation(client, tenant_a, tenant_b):
+    _cohort, _run, (m1, m2, _m3), mentors = setting(tenant_a)
+    _cohort_b, _run_b, (b1, _b2, _b3), _mentors_b = setting(tenant_b)
+    page = url("match_rematch_new", tenant_a, application_id=m1.pk)
+    # Not their match, another organization's application, another organization's URL: 404, nothing created.
+    for membership in (tenant_a.member, m2.membership, mentors["y"].membership):
+        login(client, membership)
+        assert client.get(page).status_code == 404
+        assert client.post(page, {"reason": "x"}).status_code == 404
+    login(client, m1.membership)
+    foreign = url("match_rematch_new", tenant_a, application_id=b1.pk)
+    assert client.get(foreign).status_code == 404 and client.post(foreign, {"reason": "x"}).status_code == 404
+    other_org = url("match_rematch_new", tenant_b, application_id=b1.pk)
+    assert client.get(other_org).status_code == 404 and client.post(other_org, {"reason": "x"}).status_code == 404
+    for tenant in (tenant_a, tenant_b):
+        with tenant.scope():
+            assert not RematchRequest.objects.exists()
+    # The mentee: the form, an error without a reason, then the request.
+    html = client.get(page).content.decode()
+    assert "Xen Current" in html and 'name="reason"' in html
+    assert client.post(page, {"reason": ""}).status_code == 400
+    assert client.post(page, {"reason": "We never meet."}).status_code == 302
+    assert "waiting for a program admin" in client.get(page).content.decode()
+    # The mentor of the pair sees the page too.
+    login(client, mentors["x"].membership)
+    assert client.get(page).status_code == 200
+    with tenant_a.scope():
+        assert list(RematchRequest.objects.values_list("mentee_id", "created_by_id")) == [(m1.pk, m1.membership_id)]
+
+
+def test_admin_queue_resolves_and_dismisses_with_isolation(client, tenant_a, tenant_b):
+    cohort, run, (m1, m2, m3), mentors = setting(tenant_a)
+    cohort_b, run_b, (b1, _b2, _b3), mentors_b = setting(tenant_b)
+    with tenant_a.scope():
+        request = rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="We never meet.")
+        second = rematch.rematch_request_create(mentee=m2, created_by=m2.membership, reason="Too far apart.")
+    with tenant_b.scope():
+        request_b = rematch.rematch_request_create(mentee=b1, created_by=b1.membership, reason="Other org.")
+        pairs_b = pairs(run_b)
+    queue = url("match_rematch_queue", tenant_a, cohort_id=cohort.pk)
+    decide = url("match_rematch_decide", tenant_a, request_id=request.pk)
+    # A plain member: not their page (403 inside their organization); tenant B's admin: 404 for tenant A's URLs.
+    login(client, tenant_a.member)
+    assert client.get(queue).status_code == 403
+    assert client.post(decide, {"action": "dismiss"}).status_code == 403
+    login(client, tenant_b.admin)
+    assert client.get(queue).status_code == 404 and client.post(decide, {"action": "dismiss"}).status_code == 404
+    # Tenant A's admin: tenant B's cohort and request ids give 404 and change nothing.
+    login(client, tenant_a.admin)
+    assert client.get(url("match_rematch_queue", tenant_a, cohort_id=cohort_b.pk)).status_code == 404
+    foreign = url("match_rematch_decide", tenant_a, request_id=request_b.pk)
+    assert client.post(foreign, {"action": "dismiss"}).status_code == 404
+    accept_foreign = {"action": "accept", "mentor": mentors_b["y"].pk}
+    assert client.post(foreign, accept_foreign).status_code == 404
+    assert client.post(decide, accept_foreign).status_code == 404  # another organization's mentor
+    with tenant_b.scope():
+        assert RematchRequest.objects.get(pk=request_b.pk).status == "open" and pairs(run_b) == pairs_b
+    with tenant_a.scope():
+        assert RematchRequest.objects.get(pk=request.pk).status == "open"
+    html = client.get(queue).content.decode()
+    assert "We never meet." in html and "Yas Alternative" in html and "Accept alternative" in html
+    assert client.post(decide, {"action": "accept", "mentor": mentors["y"].pk}).status_code == 302
+    assert (
+        client.post(url("match_rematch_decide", tenant_a, request_id=second.pk), {"action": "dismiss"}).status_code
+        == 302
+    )
+    with tenant_a.scope():
+        statuses = dict(RematchRequest.objects.values_list("pk", "status"))
+        assert statuses == {request.pk: "resolved", second.pk: "dismissed"}
+        assert pairs(run) == {m1.pk: mentors["y"].pk, m2.pk: mentors["y"].pk, m3.pk: mentors["z"].pk}
+    assert "No open re-match requests" in client.get(queue).content.decode()
+
+
+def test_program_admins_see_the_queue(client, tenant_a, tenant_b):
+    cohort, _run, _mentees, _mentors = setting(tenant_a)
+    with tenant_a.scope():
+        program_admin = factories.make_membership(roles=[Role.PROGRAM_ADMIN])
+    login(client, program_admin)
+    assert client.get(url("match_rematch_queue", tenant_a, cohort_id=cohort.pk)).status_code == 200
