@@ -1,10 +1,11 @@
 from django.core.management.base import BaseCommand
 
+from matching.demo import seed_matching
 from mentorship.tenancy.demo import DEMO_PASSWORD, seed_people
 from mentorship.tenancy.models import Membership
 from mentorship.tenancy.scope import tenant_scope
 from programs.demo import seed_programs
-from programs.models import Application, Program
+from programs.models import Application, Mentorship, Program
 
 
 class Command(BaseCommand):
@@ -13,12 +14,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         organizations = seed_people()
         seed_programs()  # skips an organization that already has programs
+        seed_matching()  # skips a cohort that already has a match run
         for organization in organizations:
             members = Membership.all_organizations.filter(organization=organization).count()
             with tenant_scope(organization):
                 programs, applications = Program.objects.count(), Application.objects.count()
+                mentorships = Mentorship.objects.count()
             self.stdout.write(
                 f"{organization.name} (/o/{organization.slug}/): {members} members, {programs} programs, "
-                f"{applications} applications"
+                f"{applications} applications, {mentorships} mentorships"
             )
         self.stdout.write(self.style.SUCCESS(f"Demo ready; every demo login uses the password {DEMO_PASSWORD!r}."))
