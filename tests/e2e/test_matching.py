@@ -1,6 +1,7 @@
 """A program admin runs matching in a real browser: starts a run from the cohort's review page, watches the progress
 bar give way to the results, locks a pair (htmx row swap), hand-picks a mentor for an unmatched mentee and re-runs
-around the locks. The run is computed by calling the service (no worker), as the task would."""
+around the locks, then publishes the re-run (confirming the dialog) and sees when and by whom. The run is computed by
+calling the service (no worker), as the task would."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 
 from matching import services
 from matching.models import MatchProposal, MatchRun
-from programs.models import Application, ApplicationSkill, Program
+from programs.models import Application, ApplicationSkill, Cohort, Mentorship, Program
 from tests import factories
 from tests.e2e.browser import log_in
 
@@ -21,7 +22,9 @@ def _execute_latest(tenant, cohort) -> MatchRun:
         return services.match_run_execute(run=run)
 
 
-def test_admin_runs_matching_locks_a_pair_hand_picks_and_reruns(page, live_server, tenants, artifacts, monkeypatch):
+def test_admin_runs_matching_locks_a_pair_hand_picks_reruns_and_publishes(
+    page, live_server, tenants, artifacts, monkeypatch
+):
     monkeypatch.setattr("matching.tasks.match_run_task.delay", lambda **kwargs: None)  # no worker: we execute
     tenant_a, _ = tenants
     engineering, sales = tenant_a.departments
@@ -91,3 +94,20 @@ def test_admin_runs_matching_locks_a_pair_hand_picks_and_reruns(page, live_serve
     assert page.locator("table.proposals .badge", has_text="Locked").is_visible()
     assert page.locator("table.proposals .badge", has_text="Hand-picked").is_visible()
     page.screenshot(path=artifacts / "match-rerun.png", full_page=True)
+
+    # Publish the re-run: a confirmation first, then the mentorships and the notice of who published when.
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="Publish").click()
+    page.locator("#published").wait_for()
+    assert "Mentorships are created" in dialogs[0]
+    assert "by Ada Admin" in page.locator("#published").inner_text()
+    with tenant_a.scope():
+        published = MatchProposal.objects.filter(run=rerun, state="published").count()
+        assert published >= 2  # the locked and the hand-picked pair at least
+        assert Mentorship.objects.filter(cohort=cohort, run=rerun).count() == published
+        assert Cohort.objects.get(pk=cohort.pk).status == Cohort.Status.ACTIVE
+    assert page.get_by_text(f"Published: {published} mentorships created").is_visible()
+    assert page.get_by_role("button", name="Publish").count() == 0
+    assert page.locator("table.proposals .badge", has_text="Published").count() == published
+    page.screenshot(path=artifacts / "match-published.png", full_page=True)
