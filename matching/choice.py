@@ -73,6 +73,7 @@ class Candidate:
     score: float
     factors: dict[str, float]
     capacity: int
+    other_department: bool = False
     taken: int = 0
     rank: int = 0
     reasons: list[str] = field(default_factory=list)
@@ -110,6 +111,11 @@ def allowed_mentors(
             score=round(float(evaluation.score[col]), 4),
             factors={name: round(float(evaluation.contributions[name][col]), 4) for name in FACTORS},
             capacity=int(loaded.capacity[col]),
+            other_department=bool(
+                loaded.mentee_department[row] >= 0
+                and loaded.mentor_department[col] >= 0
+                and loaded.mentee_department[row] != loaded.mentor_department[col]
+            ),
         )
         for col in chosen[order].tolist()
     ]
@@ -125,6 +131,8 @@ def reasons_for(candidate: Candidate) -> list[str]:
             continue
         pct = round(100 * value / weights[name]) if weights.get(name) else 0
         out.append(FACTOR_REASONS[name].format(pct=pct))
+    if candidate.other_department and candidate.factors.get("cross_functional", 0) <= 0:
+        out.append(FACTOR_REASONS["cross_functional"])  # a rule of the program (required), so no bonus points
     return out
 
 

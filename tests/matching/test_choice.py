@@ -86,6 +86,7 @@ def test_suggestions_are_the_allowed_mentors_best_first_with_reasons(tenant_a):
         assert suggestions[0].factors["skills"] > 0 and suggestions[0].mentor.pk == mentors["best"].pk
         assert any("100% of the skill levels" in reason for reason in suggestions[0].reasons)
         assert "speaks a language you speak" in suggestions[0].reasons
+        assert "works in another department" in suggestions[0].reasons
 
 
 def test_suggestions_are_at_most_five(tenant_a):
@@ -237,11 +238,13 @@ def url(name, tenant, **kwargs):
 def test_choose_page_shows_suggestions_with_reasons_and_requests_one(client, tenant_a, tenant_b):
     cohort, mentee, mentors = setting(tenant_a)
     login(client, mentee.membership)
+    mine = client.get(url("my_applications", tenant_a)).content.decode()
+    assert url("match_choose", tenant_a, cohort_id=cohort.pk) in mine and "Choose your mentor" in mine
     page = client.get(url("match_choose", tenant_a, cohort_id=cohort.pk))
     assert page.status_code == 200
     html = page.content.decode()
     assert "Bea Best" in html and "Gus Good" in html and "Bo Boss" not in html and "Gert" not in html
-    assert "Speaks a language you speak" in html and "Next best" in html
+    assert "Works in another department" in html and "Next best" in html
     response = client.post(url("match_choose_request", tenant_a, cohort_id=cohort.pk, mentor_id=mentors["good"].pk))
     assert response.status_code == 302
     with tenant_a.scope():

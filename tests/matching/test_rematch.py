@@ -216,3 +216,5 @@ def test_program_admins_see_the_queue(client, tenant_a, tenant_b):
         program_admin = factories.make_membership(roles=[Role.PROGRAM_ADMIN])
     login(client, program_admin)
     assert client.get(url("match_rematch_queue", tenant_a, cohort_id=cohort.pk)).status_code == 200
+    runs_page = client.get(url("match_cohort_runs", tenant_a, cohort_id=cohort.pk)).content.decode()
+    assert url("match_rematch_queue", tenant_a, cohort_id=cohort.pk) in runs_page
