@@ -321,3 +321,25 @@ def test_mentee_withdraws_from_the_page_and_others_cannot(client, tenant_a, tena
     assert client.post(withdraw).status_code == 302
     with tenant_a.scope():
         assert MentorRequest.objects.get(pk=request.pk).status == "withdrawn"
+
+
+def test_requests_page_has_a_constant_number_of_queries(client, tenant_a, tenant_b):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cohort, _mentee, mentors = setting(tenant_a)
+    good = mentors["good"]
+    login(client, good.membership)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url("match_requests", tenant_a)).status_code == 200
+        return len(queries)
+
+    with tenant_a.scope():
+        factories.make_mentor_request(cohort, mentor=good)
+    one = count()
+    with tenant_a.scope():
+        for _ in range(4):
+            factories.make_mentor_request(cohort, mentor=good, status=MentorRequest.Status.DECLINED)
+    assert count() == one

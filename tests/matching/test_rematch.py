@@ -218,3 +218,24 @@ def test_program_admins_see_the_queue(client, tenant_a, tenant_b):
     assert client.get(url("match_rematch_queue", tenant_a, cohort_id=cohort.pk)).status_code == 200
     runs_page = client.get(url("match_cohort_runs", tenant_a, cohort_id=cohort.pk)).content.decode()
     assert url("match_rematch_queue", tenant_a, cohort_id=cohort.pk) in runs_page
+
+
+def test_queue_has_a_constant_number_of_queries(client, tenant_a, tenant_b):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cohort, _run, (m1, m2, m3), _mentors = setting(tenant_a)
+    login(client, tenant_a.admin)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url("match_rematch_queue", tenant_a, cohort_id=cohort.pk)).status_code == 200
+        return len(queries)
+
+    with tenant_a.scope():
+        rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="One.")
+    one = count()
+    with tenant_a.scope():
+        rematch.rematch_request_create(mentee=m2, created_by=m2.membership, reason="Two.")
+        rematch.rematch_request_create(mentee=m3, created_by=m3.membership, reason="Three.")
+    assert count() == one
