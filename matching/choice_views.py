@@ -111,7 +111,7 @@ def request_answer(request, org_slug, request_id):
 
 
 def rematch_new(request, org_slug, application_id):
-    mentee, proposal = rematch.access_match_for_participant(request.membership, application_id)
+    mentee, pair = rematch.access_match_for_participant(request.membership, application_id)
     errors = {}
     reason = ""
     if request.method == "POST":
@@ -127,7 +127,7 @@ def rematch_new(request, org_slug, application_id):
     return render(
         request,
         "matching/rematch_new.html",
-        {"mentee": mentee, "proposal": proposal, "pending": pending, "errors": errors, "reason": reason},
+        {"mentee": mentee, "current_mentor": pair.mentor, "pending": pending, "errors": errors, "reason": reason},
         status=400 if errors else 200,
     )
 

@@ -9,6 +9,9 @@ mentor becomes the alternative, with the pair's score and factors, state ``hand_
 no warnings. The publish step picks it up like any hand-picked pair; a pair that was already published is
 hand-picked again, which tells the publish step to end the old mentorship and create the new one.
 
+In a mentee-choice cohort the current pair is the mentee's accepted `MentorRequest` instead; resolving marks it
+withdrawn and records an accepted request to the new mentor (seats there are counted from accepted requests).
+
 **The alternative** (`best_alternative`): the highest-scoring mentor under the run rules (the run's weights, the
 program's cross-functional rule, every hard constraint: reporting line, language, excluded and previous pairs;
 at least one wanted skill level covered) who still has a free seat in that run (capacity minus the run's pairs
@@ -27,12 +30,12 @@ from django.db.models import Count
 from django.http import Http404
 from django.utils import timezone
 
-from matching.choice import Candidate, allowed_mentors, reasons_for
-from matching.models import MatchProposal, MatchRun, RematchRequest
+from matching.choice import Candidate, allowed_mentors, reasons_for, seats_taken
+from matching.models import MatchProposal, MatchRun, MentorRequest, RematchRequest
 from matching.services import cohort_arrays, latest_finished_run
 from mentorship.tenancy.access import fetch_or_404
 from mentorship.tenancy.models import Membership
-from programs.models import Application, Cohort
+from programs.models import Application, Cohort, Program
 
 CURRENT_STATES = (
     MatchProposal.State.PROPOSED,
@@ -54,6 +57,32 @@ def current_proposal(*, mentee: Application) -> MatchProposal | None:
     )
 
 
+@dataclass
+class CurrentPair:
+    """The mentee's current mentor and where the pair lives: a run's proposal, or an accepted mentor request."""
+
+    mentor: Application
+    proposal: MatchProposal | None = None
+    mentor_request: MentorRequest | None = None
+
+
+def _choice_mode(cohort: Cohort) -> bool:
+    return cohort.program.matching_mode == Program.MatchingMode.MENTEE_CHOICE
+
+
+def current_pair(*, mentee: Application) -> CurrentPair | None:
+    if _choice_mode(mentee.cohort):
+        accepted = (
+            MentorRequest.objects.select_related("mentor__membership__user")
+            .filter(mentee=mentee, status=MentorRequest.Status.ACCEPTED)
+            .order_by("-pk")
+            .first()
+        )
+        return CurrentPair(mentor=accepted.mentor, mentor_request=accepted) if accepted else None
+    proposal = current_proposal(mentee=mentee)
+    return CurrentPair(mentor=proposal.mentor, proposal=proposal) if proposal else None
+
+
 # --- Asking ---
 
 
@@ -63,8 +92,8 @@ def rematch_request_create(*, mentee: Application, created_by: Membership, reaso
     reason = (reason or "").strip()
     with transaction.atomic():
         Application.objects.select_for_update().filter(pk=mentee.pk).first()
-        proposal = current_proposal(mentee=mentee)
-        if proposal is None or created_by.pk not in (mentee.membership_id, proposal.mentor.membership_id):
+        pair = current_pair(mentee=mentee)
+        if pair is None or created_by.pk not in (mentee.membership_id, pair.mentor.membership_id):
             raise Http404("No such match.")
         if not reason:
             raise ValidationError({"reason": "Say in a few words why the match is not a good fit."})
@@ -73,7 +102,7 @@ def rematch_request_create(*, mentee: Application, created_by: Membership, reaso
         request = RematchRequest(
             cohort_id=mentee.cohort_id,
             mentee=mentee,
-            current_mentor_id=proposal.mentor_id,
+            current_mentor_id=pair.mentor.pk,
             reason=reason,
             created_by=created_by,
         )
@@ -92,7 +121,7 @@ def rematch_request_create(*, mentee: Application, created_by: Membership, reaso
 @dataclass
 class QueueItem:
     request: RematchRequest
-    proposal: MatchProposal | None
+    current_mentor_id: int | None
     alternative: Candidate | None
 
 
@@ -118,27 +147,35 @@ def _former_mentors(cohort: Cohort) -> dict[int, set[int]]:
 
 def _alternatives(cohort: Cohort, requests: list[RematchRequest]) -> list[QueueItem]:
     """One load of the cohort's arrays for all ``requests``; the best alternative of each."""
-    run = latest_finished_run(cohort.pk)
-    if run is None or not requests:
-        return [QueueItem(request, None, None) for request in requests]
-    loaded = cohort_arrays(cohort=cohort)
-    taken = _seats_taken(run)
-    former = _former_mentors(cohort)
-    proposals = {
-        p.mentee_id: p
-        for p in MatchProposal.objects.filter(
-            run=run, mentee_id__in=[r.mentee_id for r in requests], state__in=CURRENT_STATES
+    mentee_ids = [r.mentee_id for r in requests]
+    if _choice_mode(cohort):
+        weights, taken = None, seats_taken(cohort)
+        current = dict(
+            MentorRequest.objects.filter(mentee_id__in=mentee_ids, status=MentorRequest.Status.ACCEPTED).values_list(
+                "mentee_id", "mentor_id"
+            )
         )
-    }
+    else:
+        run = latest_finished_run(cohort.pk)
+        if run is None:
+            return [QueueItem(request, None, None) for request in requests]
+        weights, taken = run.weights, _seats_taken(run)
+        current = dict(
+            MatchProposal.objects.filter(run=run, mentee_id__in=mentee_ids, state__in=CURRENT_STATES).values_list(
+                "mentee_id", "mentor_id"
+            )
+        )
+    if not requests:
+        return []
+    loaded = cohort_arrays(cohort=cohort)
+    former = _former_mentors(cohort)
     items = []
     for request in requests:
-        proposal = proposals.get(request.mentee_id)
-        excluded = former.get(request.mentee_id, set()) | {request.current_mentor_id}
-        if proposal is not None:
-            excluded.add(proposal.mentor_id)
+        current_mentor_id = current.get(request.mentee_id)
+        excluded = former.get(request.mentee_id, set()) | {request.current_mentor_id, current_mentor_id}
         best = None
         for candidate in allowed_mentors(
-            loaded, request.mentee_id, cross_functional=cohort.program.cross_functional, weights=run.weights
+            loaded, request.mentee_id, cross_functional=cohort.program.cross_functional, weights=weights
         ):
             candidate.taken = taken.get(candidate.mentor_id, 0)
             if candidate.mentor_id in excluded or candidate.seats_left <= 0:
@@ -146,7 +183,7 @@ def _alternatives(cohort: Cohort, requests: list[RematchRequest]) -> list[QueueI
             candidate.reasons = reasons_for(candidate)
             best = candidate
             break
-        items.append(QueueItem(request, proposal, best))
+        items.append(QueueItem(request, current_mentor_id, best))
     mentors = Application.objects.select_related("membership__user", "membership__department").in_bulk(
         [item.alternative.mentor_id for item in items if item.alternative is not None]
     )
@@ -182,30 +219,46 @@ def _lock_open(request: RematchRequest) -> RematchRequest:
 
 
 def rematch_resolve(*, request: RematchRequest, mentor: Application) -> RematchRequest:
-    """Give the mentee ``mentor``, which must be the alternative offered now (it is computed again under a lock
-    of the run, so two admins cannot give away the same last seat). Only the mentee's proposal changes."""
+    """Give the mentee ``mentor``, which must be the alternative offered now (it is computed again under a lock of
+    the cohort, so two admins cannot give away the same last seat). Only the mentee's pair changes."""
     with transaction.atomic():
-        run = latest_finished_run(request.cohort_id)
-        if run is None:
-            raise ValidationError({"request": "The cohort has no finished match run."})
-        MatchRun.objects.select_for_update().filter(pk=run.pk).first()
+        Cohort.objects.select_for_update().filter(pk=request.cohort_id).first()
         locked = _lock_open(request)
+        mentee = Application.objects.select_related("cohort__program").get(pk=locked.mentee_id)
+        pair = current_pair(mentee=mentee)
+        if pair is None:
+            raise ValidationError({"request": "The mentee has no current pair to change."})
         alternative = best_alternative(request=locked)
         if alternative is None or alternative.mentor_id != mentor.pk:
             raise ValidationError(
                 {"request": "This mentor is no longer the best allowed alternative; reload the queue."}
             )
-        proposal = current_proposal(mentee=locked.mentee)
-        if proposal is None:
-            raise ValidationError({"request": "The mentee has no current pair in the latest run."})
-        proposal.mentor_id = alternative.mentor_id
-        proposal.score, proposal.factors = alternative.score, alternative.factors
-        proposal.state, proposal.warnings = MatchProposal.State.HAND_PICKED, []
-        proposal.save(update_fields=["mentor", "score", "factors", "state", "warnings"])
+        now = timezone.now()
+        if pair.proposal is not None:
+            proposal = pair.proposal
+            proposal.mentor_id = alternative.mentor_id
+            proposal.score, proposal.factors = alternative.score, alternative.factors
+            proposal.state, proposal.warnings = MatchProposal.State.HAND_PICKED, []
+            proposal.save(update_fields=["mentor", "score", "factors", "state", "warnings"])
+        else:
+            old = pair.mentor_request
+            old.status, old.answered_at = MentorRequest.Status.WITHDRAWN, now
+            old.save(update_fields=["status", "answered_at"])
+            MentorRequest.objects.create(
+                cohort_id=locked.cohort_id,
+                mentee_id=locked.mentee_id,
+                mentor_id=alternative.mentor_id,
+                rank=1,
+                score=alternative.score,
+                factors=alternative.factors,
+                status=MentorRequest.Status.ACCEPTED,
+                expires_at=now,
+                answered_at=now,
+            )
         locked.status, locked.chosen_mentor_id, locked.resolved_at = (
             RematchRequest.Status.RESOLVED,
             alternative.mentor_id,
-            timezone.now(),
+            now,
         )
         locked.save(update_fields=["status", "chosen_mentor", "resolved_at"])
     return locked
@@ -230,7 +283,7 @@ def access_rematch_request_by_id(request_id, *, cohort: Cohort | None = None) ->
     return fetch_or_404(requests, request_id, "re-match request")
 
 
-def access_match_for_participant(membership: Membership, application_id) -> tuple[Application, MatchProposal]:
+def access_match_for_participant(membership: Membership, application_id) -> tuple[Application, CurrentPair]:
     """The mentee application ``application_id`` and its current pair, when ``membership`` is the mentee or the
     mentee's current mentor; 404 otherwise."""
     mentee = fetch_or_404(
@@ -238,7 +291,7 @@ def access_match_for_participant(membership: Membership, application_id) -> tupl
         application_id,
         "match",
     )
-    proposal = current_proposal(mentee=mentee)
-    if proposal is None or membership.pk not in (mentee.membership_id, proposal.mentor.membership_id):
+    pair = current_pair(mentee=mentee)
+    if pair is None or membership.pk not in (mentee.membership_id, pair.mentor.membership_id):
         raise Http404("No such match.")
-    return mentee, proposal
+    return mentee, pair

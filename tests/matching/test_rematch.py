@@ -239,3 +239,42 @@ def test_queue_has_a_constant_number_of_queries(client, tenant_a, tenant_b):
         rematch.rematch_request_create(mentee=m2, created_by=m2.membership, reason="Two.")
         rematch.rematch_request_create(mentee=m3, created_by=m3.membership, reason="Three.")
     assert count() == one
+
+
+def test_in_a_mentee_choice_cohort_the_accepted_request_is_the_pair_and_is_replaced(client, tenant_a, tenant_b):
+    from matching.models import MentorRequest
+
+    engineering, sales = tenant_a.departments
+    with tenant_a.scope():
+        a = factories.make_skill("A")
+        program = factories.make_program(status=Program.Status.RUNNING, matching_mode="mentee_choice")
+        cohort = factories.make_cohort(program)
+        mentee = apply(cohort, person(department=sales, name="Mia Chooser"), MENTEE, {a: (1, 4)})
+        other = apply(cohort, person(department=sales), MENTEE, {a: (1, 3)})
+        chosen = apply(cohort, person(department=engineering, name="Cho Sen"), MENTOR, {a: 4}, capacity=1)
+        full = apply(cohort, person(department=engineering, name="Fu Ll"), MENTOR, {a: 4}, capacity=1)
+        free = apply(cohort, person(department=engineering, name="Fre E"), MENTOR, {a: 3}, capacity=1)
+        accepted = factories.make_mentor_request(cohort, mentee=mentee, mentor=chosen, status="accepted")
+        factories.make_mentor_request(cohort, mentee=other, mentor=full, status="accepted")
+    # The link on the mentee's choose page leads to the re-match page; the mentor of the pair asks.
+    login(client, mentee.membership)
+    assert client.get(url("match_rematch_new", tenant_a, application_id=mentee.pk)).status_code == 200
+    login(client, chosen.membership)
+    page = url("match_rematch_new", tenant_a, application_id=mentee.pk)
+    assert client.post(page, {"reason": "Our goals differ."}).status_code == 302
+    login(client, tenant_a.admin)
+    assert "Fre E" in client.get(url("match_rematch_queue", tenant_a, cohort_id=cohort.pk)).content.decode()
+    with tenant_a.scope():
+        request = RematchRequest.objects.get()
+        assert request.current_mentor_id == chosen.pk
+        assert rematch.best_alternative(request=request).mentor_id == free.pk  # `full` has no seat left
+    decide = url("match_rematch_decide", tenant_a, request_id=request.pk)
+    assert client.post(decide, {"action": "accept", "mentor": free.pk}).status_code == 302
+    with tenant_a.scope():
+        statuses = dict(MentorRequest.objects.filter(mentee=mentee).values_list("mentor_id", "status"))
+        assert statuses == {chosen.pk: "withdrawn", free.pk: "accepted"}
+        assert MentorRequest.objects.get(pk=accepted.pk).status == "withdrawn"
+        from matching import choice
+
+        assert choice.seats_taken(cohort) == {full.pk: 1, free.pk: 1}
+        assert RematchRequest.objects.get().status == "resolved"
