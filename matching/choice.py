@@ -256,6 +256,8 @@ def mentor_request_answer(*, request: MentorRequest, mentor_membership: Membersh
                 raise ValidationError({"request": f"All your {capacity} seats are taken; decline this request."})
             if mentor.status != Application.Status.ACCEPTED:
                 raise ValidationError({"request": "Your application to this cohort is no longer accepted."})
+            if not Application.objects.filter(pk=locked.mentee_id, status=Application.Status.ACCEPTED).exists():
+                raise ValidationError({"request": "The mentee's application is no longer accepted; decline it."})
         locked.status = MentorRequest.Status.ACCEPTED if accept else MentorRequest.Status.DECLINED
         locked.answered_at = now
         locked.save(update_fields=["status", "answered_at"])

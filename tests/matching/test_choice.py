@@ -16,6 +16,7 @@ from mentorship.tenancy.models import Membership
 from programs.models import Application, ApplicationSkill, Program
 from tests import factories
 from tests.conftest import login
+from tests.tenancy.test_worker import worker  # noqa: F401 (the real-worker fixture)
 
 MENTEE, MENTOR = Application.Role.MENTEE, Application.Role.MENTOR
 
@@ -343,3 +344,45 @@ def test_requests_page_has_a_constant_number_of_queries(client, tenant_a, tenant
         for _ in range(4):
             factories.make_mentor_request(cohort, mentor=good, status=MentorRequest.Status.DECLINED)
     assert count() == one
+
+
+def test_a_mentee_no_longer_accepted_cannot_be_accepted(tenant_a):
+    _cohort, mentee, mentors = setting(tenant_a)
+    with tenant_a.scope():
+        request = choice.mentor_request(mentee=mentee, mentor=mentors["best"])
+        Application.objects.filter(pk=mentee.pk).update(status=Application.Status.WITHDRAWN)
+        with pytest.raises(ValidationError):
+            choice.mentor_request_answer(request=request, mentor_membership=mentors["best"].membership, accept=True)
+        declined = choice.mentor_request_answer(
+            request=request, mentor_membership=mentors["best"].membership, accept=False
+        )
+        assert declined.status == "declined"
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_expires_requests_of_every_organization(worker, tenants, monkeypatch):  # noqa: F811
+    import time
+
+    monkeypatch.setattr(
+        tasks.mentor_requests_expire_task,
+        "delay",
+        lambda **kwargs: tasks.mentor_requests_expire_task.apply_async(kwargs=kwargs, queue=worker),
+    )
+    past = timezone.now() - timedelta(hours=1)
+    created = {}
+    for tenant in tenants:
+        with tenant.scope():
+            created[tenant.organization.pk] = (
+                factories.make_mentor_request(expires_at=past).pk,
+                factories.make_mentor_request().pk,
+            )
+    assert tasks.mentor_requests_expire_all_task() == 2
+    deadline = time.monotonic() + 60
+    for tenant in tenants:
+        stale, fresh = created[tenant.organization.pk]
+        with tenant.scope():
+            while time.monotonic() < deadline and MentorRequest.objects.get(pk=stale).status == "requested":
+                time.sleep(0.2)
+            assert MentorRequest.objects.get(pk=stale).status == "expired"
+            assert MentorRequest.objects.get(pk=fresh).status == "requested"
