@@ -240,6 +240,7 @@ def test_the_run_page_publishes_with_a_confirmation_and_then_says_when_and_by_wh
     assert "2 mentorships created" in page
     assert "Published on" in page and "by Ada Admin" in page
     assert run_url("match_run_publish", tenant_a, run) not in page  # no second Publish button
+    assert run_url("match_run_rerun", tenant_a, run) not in page  # a published cohort is not re-run
     response = client.post(run_url("match_run_publish", tenant_a, run), follow=True)
     assert "already published" in response.content.decode()
     with tenant_a.scope():
