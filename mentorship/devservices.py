@@ -54,7 +54,9 @@ class Services:
 
 
 def _log(message: str) -> None:
-    print(f"[devservices] {message}", flush=True)
+    # Never let a closed terminal or pipe (Ctrl-C on `make run | tee log`) stop us from stopping the servers.
+    with contextlib.suppress(OSError):
+        print(f"[devservices] {message}", flush=True)
 
 
 def _with_credentials(url: str, *, user: str, password: str, database: str) -> str:
@@ -148,9 +150,9 @@ def _embedded_redis(folder: Path) -> Iterator[str]:
             time.sleep(0.05)
         yield f"redis+socket://{socket_path}"
     finally:
-        _log("stopping embedded Redis")
         process.terminate()
         process.wait(timeout=10)
+        _log("stopped embedded Redis")
 
 
 @contextlib.contextmanager
