@@ -6,8 +6,7 @@ from celery import shared_task
 
 from matching import services
 from matching.models import MatchRun
-from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task
-from mentorship.tenancy.models import Organization
+from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task, fan_out
 
 
 @shared_task(base=TenantTask, name="matching.match_run")
@@ -24,10 +23,7 @@ def match_run_task(*, organization_id: int, run_id: int) -> str | None:
 @cross_organization_task
 def mentor_requests_expire_all_task() -> int:
     """Periodic fan-out: one `mentor_requests_expire_task` per organization."""
-    organization_ids = list(Organization.objects.values_list("id", flat=True))
-    for organization_id in organization_ids:
-        mentor_requests_expire_task.delay(organization_id=organization_id)
-    return len(organization_ids)
+    return fan_out(mentor_requests_expire_task)
 
 
 @shared_task(base=TenantTask, name="matching.mentor_requests_expire_for_organization")

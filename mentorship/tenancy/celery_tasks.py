@@ -27,6 +27,16 @@ class TenantTask(Task):
             return super().__call__(*args, **kwargs)
 
 
+def fan_out(task) -> int:
+    """Enqueue `task(organization_id=...)` once per organization (the nightly pattern); returns how many."""
+    from mentorship.tenancy.models import Organization
+
+    organization_ids = list(Organization.objects.values_list("id", flat=True))
+    for organization_id in organization_ids:
+        task.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
 def cross_organization_task(func):
     """Marks a task that deliberately works across organizations (and must not touch tenant rows itself)."""
     func.cross_organization = True

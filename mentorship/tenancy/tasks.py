@@ -2,8 +2,8 @@ from celery import shared_task
 from django.db import connection
 
 from mentorship.tenancy import imports, services
-from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task
-from mentorship.tenancy.models import Organization, PeopleImport
+from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task, fan_out
+from mentorship.tenancy.models import PeopleImport
 from mentorship.tenancy.scope import current_organization_id
 
 
@@ -11,10 +11,7 @@ from mentorship.tenancy.scope import current_organization_id
 @cross_organization_task
 def invitations_expire_all_task() -> int:
     """Nightly fan-out: one tenant task per organization."""
-    organization_ids = list(Organization.objects.values_list("id", flat=True))
-    for organization_id in organization_ids:
-        invitations_expire_task.delay(organization_id=organization_id)
-    return len(organization_ids)
+    return fan_out(invitations_expire_task)
 
 
 @shared_task(base=TenantTask, name="tenancy.invitations_expire_for_organization")
