@@ -356,6 +356,8 @@ def match_run_start(
     cannot be matched (no mentees, no mentors, no seats) still gets a run, whose summary says why."""
     if objective not in MatchRun.Objective.values:
         raise ValidationError({"objective": f"Choose one of: {', '.join(MatchRun.Objective.values)}."})
+    if weights is None:  # the program's saved weights over the defaults
+        weights = cohort.program.matching_weights or {}
     try:
         resolved = resolve_weights(weights)
     except (ValueError, TypeError) as error:
@@ -404,16 +406,35 @@ def match_run_execute(*, run: MatchRun) -> MatchRun:
     return run
 
 
-def _execute(run: MatchRun) -> None:
-    cohort = run.cohort
-    program = cohort.program
-    _set_progress(run, progress=5, phase=MatchRun.Phase.CANDIDATES, status=MatchRun.Status.RUNNING)
-    loaded = cohort_arrays(cohort=cohort, run=run)
-    n, m = loaded.n, loaded.m
-    weights = resolve_weights(run.weights)
-    candidates = score_cohort(loaded.arrays, weights=weights, cross_functional=program.cross_functional, top_k=TOP_K)
+@dataclass
+class _Solution:
+    """Scores, the optimal and greedy assignments around the locked pairs, and each mentee's pair score."""
 
-    _set_progress(run, progress=50, phase=MatchRun.Phase.ASSIGNMENT)
+    candidates: object
+    weights: dict
+    locked_rows: np.ndarray
+    locked_cols: np.ndarray
+    optimal: np.ndarray  # free mentees only (-1 for the locked ones)
+    breakdown: dict
+    kept: object  # evaluation of the locked pairs, or None
+    final: np.ndarray  # optimal + locked pairs
+    with_greedy: np.ndarray  # greedy + locked pairs
+    pair_scores: np.ndarray
+    greedy_scores: np.ndarray
+
+    @property
+    def matched_rows(self) -> np.ndarray:
+        return np.flatnonzero(self.optimal >= 0)
+
+
+def _solve(loaded: LoadedCohort, *, weights: dict, cross_functional: str, objective: str, progress=None) -> _Solution:
+    """Score ``loaded``, assign optimally and greedily around its locked pairs; writes nothing (``progress(percent,
+    phase)`` is called between the stages when given)."""
+    n, m = loaded.n, loaded.m
+    candidates = score_cohort(loaded.arrays, weights=weights, cross_functional=cross_functional, top_k=TOP_K)
+
+    if progress is not None:
+        progress(50, MatchRun.Phase.ASSIGNMENT)
     # Locked pairs are fixed: their mentees leave the problem and their mentors' seats are used first.
     locked_rows = np.array([row for row, _col, _state, _warnings in loaded.locked], np.int64)
     locked_cols = np.array([col for _row, col, _state, _warnings in loaded.locked], np.int64)
@@ -422,10 +443,11 @@ def _execute(run: MatchRun) -> None:
     free[locked_rows] = False
     free_scores = sp.csr_matrix(sp.diags(free.astype(float)) @ candidates.scores) if n else candidates.scores
     free_scores.eliminate_zeros()
-    optimal = assign(free_scores, seats_left, objective=run.objective)
+    optimal = assign(free_scores, seats_left, objective=objective)
     baseline = greedy(free_scores, seats_left)
 
-    _set_progress(run, progress=75, phase=MatchRun.Phase.EXPLANATIONS)
+    if progress is not None:
+        progress(75, MatchRun.Phase.EXPLANATIONS)
     matched_rows = np.flatnonzero(optimal >= 0)
     matched_cols = optimal[matched_rows]
     if matched_rows.size:
@@ -433,12 +455,45 @@ def _execute(run: MatchRun) -> None:
     else:
         breakdown = {name: np.zeros(0) for name in (*FACTORS, "score")}
     kept = (
-        evaluate_pairs(
-            loaded.arrays, locked_rows, locked_cols, weights=weights, cross_functional=program.cross_functional
-        )
+        evaluate_pairs(loaded.arrays, locked_rows, locked_cols, weights=weights, cross_functional=cross_functional)
         if locked_rows.size
         else None
     )
+    final = optimal.copy()
+    final[locked_rows] = locked_cols
+    with_greedy = baseline.copy()
+    with_greedy[locked_rows] = locked_cols
+
+    pair_scores = np.zeros(n)
+    pair_scores[matched_rows] = breakdown["score"]
+    if kept is not None:
+        pair_scores[locked_rows] = kept.score
+    greedy_scores = np.zeros(n)
+    greedy_rows = np.flatnonzero(baseline >= 0)
+    if greedy_rows.size:
+        greedy_scores[greedy_rows] = np.asarray(free_scores[greedy_rows, baseline[greedy_rows]]).ravel()
+    if kept is not None:
+        greedy_scores[locked_rows] = kept.score
+    return _Solution(
+        candidates=candidates, weights=weights, locked_rows=locked_rows, locked_cols=locked_cols, optimal=optimal,
+        breakdown=breakdown, kept=kept, final=final, with_greedy=with_greedy, pair_scores=pair_scores,
+        greedy_scores=greedy_scores,
+    )  # fmt: skip
+
+
+def _execute(run: MatchRun) -> None:
+    cohort = run.cohort
+    program = cohort.program
+    _set_progress(run, progress=5, phase=MatchRun.Phase.CANDIDATES, status=MatchRun.Status.RUNNING)
+    loaded = cohort_arrays(cohort=cohort, run=run)
+    weights = resolve_weights(run.weights)
+    solution = _solve(
+        loaded, weights=weights, cross_functional=program.cross_functional, objective=run.objective,
+        progress=lambda percent, phase: _set_progress(run, progress=percent, phase=phase),
+    )  # fmt: skip
+    candidates, breakdown, kept = solution.candidates, solution.breakdown, solution.kept
+    matched_rows = solution.matched_rows
+    matched_cols = solution.optimal[matched_rows]
     proposals = [
         MatchProposal(
             run=run,
@@ -462,25 +517,11 @@ def _execute(run: MatchRun) -> None:
                 warnings=warnings,
             )
         )
-    final = optimal.copy()
-    final[locked_rows] = locked_cols
-    with_greedy = baseline.copy()
-    with_greedy[locked_rows] = locked_cols
-    unmatched = _unmatched(loaded, candidates, final, program.cross_functional, run)
+    unmatched = _unmatched(loaded, candidates, solution.final, program.cross_functional, run)
 
-    pair_scores = np.zeros(n)
-    pair_scores[matched_rows] = breakdown["score"]
-    if kept is not None:
-        pair_scores[locked_rows] = kept.score
-    greedy_scores = np.zeros(n)
-    greedy_rows = np.flatnonzero(baseline >= 0)
-    if greedy_rows.size:
-        greedy_scores[greedy_rows] = np.asarray(free_scores[greedy_rows, baseline[greedy_rows]]).ravel()
-    if kept is not None:
-        greedy_scores[locked_rows] = kept.score
     summary = {
-        **_figures(loaded, final, pair_scores),
-        "greedy": _figures(loaded, with_greedy, greedy_scores),
+        **_figures(loaded, solution.final, solution.pair_scores),
+        "greedy": _figures(loaded, solution.with_greedy, solution.greedy_scores),
         "seats": int(loaded.capacity.sum()),
         "locked": len(loaded.locked),
         "rejected_pairs": loaded.rejected_pairs,
@@ -867,3 +908,59 @@ def match_run_publish(*, run: MatchRun, published_by: Membership | None, notify:
             messages = _publish_emails(cohort, mentorships)
             transaction.on_commit(lambda: _send_all(messages))
     return mentorships
+
+
+# --- Per-program weights and their preview ---
+
+MAX_WEIGHT = 10.0
+
+
+def clean_matching_weights(weights) -> dict[str, float]:
+    """``weights`` as {factor: float}: each a known factor with a number from 0 to ``MAX_WEIGHT``. A ValidationError
+    on ``weights`` otherwise (an unknown factor, a value that is not a number or out of range)."""
+    if not isinstance(weights, dict):
+        raise ValidationError({"weights": "Give the weights as a mapping of factor to number."})
+    errors, cleaned = [], {}
+    for name, value in weights.items():
+        if name not in FACTORS:
+            errors.append(f"Unknown factor {name!r}; expected one of {', '.join(FACTORS)}.")
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if isinstance(value, bool) or not np.isfinite(number) or not 0 <= number <= MAX_WEIGHT:
+            errors.append(f"The weight of {name!r} must be a number from 0 to {MAX_WEIGHT:g}.")
+            continue
+        cleaned[name] = number
+    if errors:
+        raise ValidationError({"weights": errors})
+    return cleaned
+
+
+def program_matching_weights_set(*, program, weights: dict) -> dict[str, float]:
+    """Save ``weights`` (validated by `clean_matching_weights`) as the program's matching weights; later runs of its
+    cohorts use them over the defaults. Returns the program's effective weights."""
+    from programs.models import Program
+
+    cleaned = clean_matching_weights(weights)
+    with transaction.atomic():
+        Program.objects.select_for_update().filter(pk=program.pk).update(matching_weights=cleaned)
+    program.matching_weights = cleaned
+    return program.effective_matching_weights
+
+
+def match_weights_preview(*, cohort: Cohort, weights: dict, objective: str = "score") -> dict:
+    """What a run of ``cohort`` would give with the program's saved weights and with ``weights`` (proposed, over the
+    defaults), computed like a run (same inputs, locks and rejections, same scoring and assignment) but writing
+    nothing. Returns {"current": figures, "proposed": figures, "current_weights": ..., "proposed_weights": ...}, the
+    figures as in a run's summary (matched and matched_pct, mean_score, cross_department_share,
+    departments_covered, ...)."""
+    proposed_weights = resolve_weights(clean_matching_weights(weights))
+    current_weights = resolve_weights(cohort.program.effective_matching_weights)
+    loaded = cohort_arrays(cohort=cohort)
+    out = {"current_weights": current_weights, "proposed_weights": proposed_weights}
+    for key, chosen in (("current", current_weights), ("proposed", proposed_weights)):
+        solution = _solve(loaded, weights=chosen, cross_functional=cohort.program.cross_functional, objective=objective)
+        out[key] = _figures(loaded, solution.final, solution.pair_scores)
+    return out

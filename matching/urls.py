@@ -5,6 +5,8 @@ from matching import choice_views, views
 # Match run pages (program admins and org admins), mounted under /o/<slug:org_slug>/ by mentorship/urls.py.
 org_urlpatterns = [
     path("matching/cohorts/<int:cohort_id>/", views.cohort_runs, name="match_cohort_runs"),
+    path("matching/cohorts/<int:cohort_id>/weights/", views.weights_save, name="match_weights_save"),
+    path("matching/cohorts/<int:cohort_id>/weights/preview/", views.weights_preview, name="match_weights_preview"),
     path("matching/runs/<int:run_id>/", views.run_detail, name="match_run_detail"),
     path("matching/runs/<int:run_id>/status/", views.run_status, name="match_run_status"),
     path("matching/runs/<int:run_id>/rerun/", views.run_rerun, name="match_run_rerun"),

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from matching import services
 from matching.access import access_proposal_by_id, access_run_by_id
 from matching.algorithms import DEFAULT_WEIGHTS, FACTORS
-from matching.forms import HandPickForm, RunStartForm
+from matching.forms import HandPickForm, RunStartForm, WeightsForm
 from matching.models import MatchProposal, MatchRun
 from mentorship.tenancy.access import roles_required
 from mentorship.tenancy.models import Role
@@ -78,13 +78,76 @@ def cohort_runs(request, org_slug, cohort_id):
         if run is not None:
             return redirect(_run_url(run, org_slug))
         return redirect("match_cohort_runs", org_slug=org_slug, cohort_id=cohort.pk)
+    return _cohort_page(request, cohort, form=form)
+
+
+def _weights_form(cohort, data=None) -> WeightsForm:
+    return WeightsForm(data, labels=FACTOR_LABELS, initial_weights=cohort.program.effective_matching_weights)
+
+
+def _cohort_page(request, cohort, *, form=None, weights_form=None):
+    form = form or RunStartForm()
+    weights_form = weights_form or _weights_form(cohort)
     runs = MatchRun.objects.filter(cohort=cohort).select_related("started_by__user")
+    context = {"cohort": cohort, "program": cohort.program, "form": form, "runs": runs, "weights_form": weights_form}
     return render(
-        request,
-        "matching/cohort_runs.html",
-        {"cohort": cohort, "program": cohort.program, "form": form, "runs": runs},
-        status=400 if form.errors else 200,
+        request, "matching/cohort_runs.html", context, status=400 if form.errors or weights_form.errors else 200
     )
+
+
+# --- A program's matching weights ---
+
+PREVIEW_FIGURES = (("matched", "Mentees matched", ""), *FIGURES)
+
+
+def _preview_rows(preview: dict) -> list[dict]:
+    """figure | current weights | proposed weights | change, formatted."""
+    rows = []
+    for key, label, unit in PREVIEW_FIGURES:
+        current, proposed = float(preview["current"][key]), float(preview["proposed"][key])
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "current_text": _number(current, unit),
+                "proposed_text": _number(proposed, unit),
+                "change_text": _number(proposed - current, unit, signed=True) if proposed != current else "—",
+                "changed": proposed != current,
+            }
+        )
+    return rows
+
+
+@require_POST
+@matching_admin_required
+def weights_preview(request, org_slug, cohort_id):
+    """The figures a run would give with the saved weights and with the posted ones, side by side; writes nothing.
+    htmx gets the partial (errors included, status 200 so htmx swaps it); a plain POST gets 400 on errors."""
+    cohort = access_cohort_by_id(cohort_id)
+    weights_form = _weights_form(cohort, request.POST)
+    context = {"cohort": cohort, "weights_form": weights_form}
+    if weights_form.is_valid():
+        preview = services.match_weights_preview(cohort=cohort, weights=weights_form.cleaned_data["weights"])
+        context |= {"preview": preview, "rows": _preview_rows(preview)}
+    status = 400 if weights_form.errors and not request.htmx else 200
+    return render(request, "matching/_weights_preview.html", context, status=status)
+
+
+@require_POST
+@matching_admin_required
+def weights_save(request, org_slug, cohort_id):
+    """Save the posted weights as the program's; later runs of its cohorts use them."""
+    cohort = access_cohort_by_id(cohort_id)
+    weights_form = _weights_form(cohort, request.POST)
+    if not weights_form.is_valid():
+        return _cohort_page(request, cohort, weights_form=weights_form)
+    try:
+        services.program_matching_weights_set(program=cohort.program, weights=weights_form.cleaned_data["weights"])
+    except ValidationError as error:
+        weights_form.add_error("weights", error.messages)
+        return _cohort_page(request, cohort, weights_form=weights_form)
+    messages.success(request, f"Matching weights saved for {cohort.program.name}; the next run uses them.")
+    return redirect("match_cohort_runs", org_slug=org_slug, cohort_id=cohort.pk)
 
 
 # --- One run ---

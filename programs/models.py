@@ -113,6 +113,9 @@ class Program(TenantModel):
         max_length=10, choices=CrossFunctional.choices, default=CrossFunctional.REQUIRED
     )
     matching_mode = models.CharField(max_length=14, choices=MatchingMode.choices, default=MatchingMode.ADMIN)
+    matching_weights = models.JSONField(
+        default=dict, blank=True, help_text="Weight per matching factor (0-10), over the defaults for those not set."
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -124,6 +127,14 @@ class Program(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def effective_matching_weights(self) -> dict[str, float]:
+        """The matching defaults updated by this program's saved weights."""
+        from matching.algorithms import DEFAULT_WEIGHTS, FACTORS
+
+        saved = self.matching_weights if isinstance(self.matching_weights, dict) else {}
+        return {**DEFAULT_WEIGHTS, **{name: float(value) for name, value in saved.items() if name in FACTORS}}
 
 
 class ProgramSkill(TenantModel):
