@@ -60,7 +60,7 @@ class WeightsForm(forms.Form):
                 label=labels.get(name, name),
                 required=False,
                 initial=f"{initial_weights.get(name, 0):g}",
-                widget=forms.NumberInput(attrs={"min": 0, "max": 10, "step": 0.5, "inputmode": "decimal"}),
+                widget=forms.NumberInput(attrs={"min": 0, "max": 10, "step": 0.05, "inputmode": "decimal"}),
             )
 
     def factor_fields(self):
