@@ -161,7 +161,7 @@ def test_the_preview_partial_compares_current_and_proposed_weights(client, tenan
     page = login(client, program_admin).get(url("match_cohort_runs", tenant_a, cohort_id=cohort.pk))
     assert page.status_code == 200
     content = page.content.decode()
-    assert 'name="weight_cross_functional"' in content and 'step="0.5"' in content
+    assert 'name="weight_cross_functional"' in content and 'step="0.05"' in content
     assert "Other department" in content and "Preview" in content and "Save weights" in content
     response = client.post(
         url("match_weights_preview", tenant_a, cohort_id=cohort.pk), {"weight_cross_functional": "10"}, headers=HTMX
