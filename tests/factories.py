@@ -218,3 +218,161 @@ def _register_mentorship_builders() -> None:
 
 
 _register_mentorship_builders()
+
+
+# --- The mentorship workspace ---
+
+
+def make_pair(cohort: Cohort | None = None, *, mentees: int = 1, **fields):
+    """A published mentorship: a mentor and `mentees` mentees, people of their own in different departments."""
+    from programs.models import Mentorship, MentorshipMentee
+
+    cohort = cohort or make_cohort(status=Cohort.Status.ACTIVE)
+    mentor_department, mentee_department = make_department(), make_department()
+    mentor = make_application(
+        cohort, make_membership(department=mentor_department), role=Application.Role.MENTOR,
+        status=Application.Status.ACCEPTED,
+    )  # fmt: skip
+    mentorship = Mentorship.objects.create(cohort=cohort, mentor=mentor, **fields)
+    for _ in range(mentees):
+        mentee = make_application(
+            cohort, make_membership(department=mentee_department), role=Application.Role.MENTEE,
+            status=Application.Status.ACCEPTED,
+        )  # fmt: skip
+        MentorshipMentee.objects.create(mentorship=mentorship, mentee=mentee)
+    return mentorship
+
+
+def make_session(mentorship=None, **fields):
+    from programs.models import MentoringSession
+
+    mentorship = mentorship or make_pair()
+    defaults = {"status": MentoringSession.Status.HELD, "starts_at": timezone.now() - timedelta(days=3)}
+    return MentoringSession.objects.create(mentorship=mentorship, **{**defaults, **fields})
+
+
+def _mentor_of(session):
+    return session.mentorship.mentor.membership
+
+
+def make_attendance(session=None, **fields):
+    from programs.models import SessionAttendance
+
+    session = session or make_session()
+    return SessionAttendance.objects.create(session=session, membership=_mentor_of(session), role="mentor", **fields)
+
+
+def make_private_note(session=None, **fields):
+    from programs.models import PrivateNote
+
+    session = session or make_session()
+    return PrivateNote.objects.create(session=session, author=_mentor_of(session), text=fields.pop("text", "mine"))
+
+
+def make_goal(mentorship=None, **fields):
+    from programs.models import Goal, MentorshipMentee
+
+    mentorship = mentorship or make_pair()
+    mentee = fields.pop("mentee", None) or MentorshipMentee.objects.filter(mentorship=mentorship).first().mentee
+    title = fields.pop("title", "Lead a review")
+    return Goal.objects.create(mentorship=mentorship, mentee=mentee, title=title, **fields)
+
+
+def make_goal_update(goal=None, **fields):
+    from programs.models import GoalUpdate
+
+    goal = goal or make_goal()
+    return GoalUpdate.objects.create(goal=goal, progress=fields.pop("progress", 50), status="in_progress", **fields)
+
+
+def make_action_item(mentorship=None, **fields):
+    from programs.models import ActionItem
+
+    mentorship = mentorship or make_pair()
+    return ActionItem.objects.create(
+        mentorship=mentorship, title=fields.pop("title", "Draft the plan"), owner=mentorship.mentor.membership, **fields
+    )
+
+
+def make_feedback(session=None, **fields):
+    from programs.models import SessionFeedback
+
+    session = session or make_session()
+    return SessionFeedback.objects.create(session=session, author=_mentor_of(session), rating=fields.pop("rating", 4))
+
+
+def make_assessment(mentorship=None, **fields):
+    from programs.models import CapabilityAssessment, MentorshipMentee
+
+    mentorship = mentorship or make_pair()
+    mentee = MentorshipMentee.objects.filter(mentorship=mentorship).first().mentee
+    return CapabilityAssessment.objects.create(
+        cohort=mentorship.cohort, mentee=mentee, skill=fields.pop("skill", None) or make_skill(),
+        phase=fields.pop("phase", "baseline"), rater=fields.pop("rater", "self"), assessor=mentee.membership,
+        level=fields.pop("level", 2), **fields,
+    )  # fmt: skip
+
+
+def make_pulse(mentorship=None, **fields):
+    from programs.models import PulseSurvey
+
+    mentorship = mentorship or make_pair()
+    return PulseSurvey.objects.create(
+        cohort=mentorship.cohort, application=mentorship.mentor, phase=fields.pop("phase", "start"),
+        cross_department_colleagues=fields.pop("cross_department_colleagues", 3),
+        trust_other_departments=fields.pop("trust_other_departments", 3), **fields,
+    )  # fmt: skip
+
+
+def make_notification(membership=None, **fields):
+    from programs.models import Notification
+
+    membership = membership or make_membership()
+    return Notification.objects.create(
+        membership=membership, category=fields.pop("category", "session_upcoming"), title="Session tomorrow",
+        dedupe_key=fields.pop("dedupe_key", f"test:{next(_sequence)}"), **fields,
+    )  # fmt: skip
+
+
+def make_notification_preference(membership=None, **fields):
+    from programs.models import NotificationPreference
+
+    return NotificationPreference.objects.create(membership=membership or make_membership(), **fields)
+
+
+def make_calendar_feed(membership=None, **fields):
+    from programs.models import CalendarFeed
+
+    return CalendarFeed.objects.create(
+        membership=membership or make_membership(), token_hash=hash_token(f"feed-{next(_sequence)}"), **fields
+    )
+
+
+def make_recognition(mentorship=None, **fields):
+    from programs.models import Recognition
+
+    mentorship = mentorship or make_pair()
+    return Recognition.objects.create(cohort=mentorship.cohort, application=mentorship.mentor, role="mentor", **fields)
+
+
+def _register_workspace_builders() -> None:
+    from programs import models
+
+    TENANT_ROW_BUILDERS.update({
+        models.MentoringSession: make_session,
+        models.SessionAttendance: make_attendance,
+        models.PrivateNote: make_private_note,
+        models.Goal: make_goal,
+        models.GoalUpdate: make_goal_update,
+        models.ActionItem: make_action_item,
+        models.SessionFeedback: make_feedback,
+        models.CapabilityAssessment: make_assessment,
+        models.PulseSurvey: make_pulse,
+        models.Notification: make_notification,
+        models.NotificationPreference: make_notification_preference,
+        models.CalendarFeed: make_calendar_feed,
+        models.Recognition: make_recognition,
+    })  # fmt: skip
+
+
+_register_workspace_builders()

@@ -1,0 +1,70 @@
+"""Who may open a mentorship: its mentor and its mentees, nobody else.
+
+Program admins, HR and org admins see per-match status elsewhere (never notes); here they get the same 404 as a
+member of another organization, so the workspace never tells them a mentorship exists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from mentorship.tenancy.access import fetch_or_404
+from mentorship.tenancy.models import Membership
+from programs.models import Application, Mentorship, MentorshipMentee
+
+
+@dataclass(frozen=True)
+class Participant:
+    membership: Membership
+    application: Application
+    role: str  # Application.Role
+
+    @property
+    def is_mentor(self) -> bool:
+        return self.role == Application.Role.MENTOR
+
+
+def mentorships_of(membership: Membership) -> QuerySet[Mentorship]:
+    """The mentorships the member takes part in, as mentor or as mentee."""
+    return Mentorship.objects.filter(
+        Q(mentor__membership=membership) | Q(mentees__mentee__membership=membership)
+    ).distinct()
+
+
+def mentorship_queryset() -> QuerySet[Mentorship]:
+    """Mentorships with what every workspace operation needs: program, mentor and mentees with their people."""
+    return Mentorship.objects.select_related(
+        "cohort__program", "mentor__membership__user", "mentor__membership__department"
+    ).prefetch_related(
+        Prefetch(
+            "mentees",
+            queryset=MentorshipMentee.objects.select_related(
+                "mentee__membership__user", "mentee__membership__department"
+            ).order_by("id"),
+        )
+    )
+
+
+def participants(mentorship: Mentorship) -> list[Participant]:
+    """Mentor first, then the mentees in the order they joined (uses the prefetch of `mentorship_queryset`)."""
+    mentor = Participant(mentorship.mentor.membership, mentorship.mentor, Application.Role.MENTOR)
+    mentees = [
+        Participant(link.mentee.membership, link.mentee, Application.Role.MENTEE) for link in mentorship.mentees.all()
+    ]
+    return [mentor, *mentees]
+
+
+def participant_of(mentorship: Mentorship, membership: Membership) -> Participant | None:
+    return next((p for p in participants(mentorship) if p.membership.pk == membership.pk), None)
+
+
+def access_mentorship_for_participant(membership: Membership, mentorship_id) -> tuple[Mentorship, Participant]:
+    """The mentorship and the caller's place in it; 404 alike for a missing, foreign or not-my-own mentorship."""
+    mentorship = fetch_or_404(mentorship_queryset(), mentorship_id, "mentorship")
+    me = participant_of(mentorship, membership)
+    if me is None:
+        raise Http404("No such mentorship.")
+    return mentorship, me
