@@ -220,6 +220,11 @@ STATIC_ROOT = (
     BASE_DIR / ".devdata" / "staticfiles" if not PRODUCTION else Path(os.environ.get("STATIC_ROOT", "/app/staticfiles"))
 )
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "analytics.staticfiles.PlotlyFinder",  # vendor/plotly.min.js from the installed plotly wheel (dashboard charts)
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
