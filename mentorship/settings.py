@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mentorship.tenancy.context_processors.organization",
+                "programs.context_processors.notifications",
             ],
         },
     },
@@ -137,6 +138,10 @@ CELERY_BEAT_SCHEDULE = {
     "mentor-requests-expire-hourly": {
         "task": "matching.mentor_requests_expire",
         "schedule": 60 * 60,
+    },
+    "workspace-reminders-nightly": {
+        "task": "programs.reminders_send",
+        "schedule": 24 * 60 * 60,
     },
 }
 
@@ -183,6 +188,8 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Mentorship <no-reply@mentorship.example>")
+# Links in emails sent without a request (the nightly reminders) start with this.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 
 INVITATION_TTL_DAYS = int(os.environ.get("INVITATION_TTL_DAYS", "14"))
 MENTOR_REQUEST_TTL_DAYS = int(os.environ.get("MENTOR_REQUEST_TTL_DAYS", "7"))  # mentee choice: unanswered expire

@@ -6,6 +6,7 @@ from matching.urls import org_urlpatterns as matching_org_urlpatterns
 from mentorship.health import healthz
 from mentorship.tenancy import views as tenancy_views
 from mentorship.tenancy.urls import org_urlpatterns
+from programs.calendar_views import calendar_feed
 from programs.urls import org_urlpatterns as programs_org_urlpatterns
 
 urlpatterns = [
@@ -13,6 +14,8 @@ urlpatterns = [
     path("healthz/", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("invite/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
+    # Calendar clients fetch a member's feed without a login: the secret token in the URL is the credential.
+    path("calendar/<slug:org_slug>/<slug:token>.ics", calendar_feed, name="calendar_feed"),
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("o/<slug:org_slug>/", include(programs_org_urlpatterns)),
     path("o/<slug:org_slug>/", include(matching_org_urlpatterns)),

@@ -68,3 +68,10 @@ def access_mentorship_for_participant(membership: Membership, mentorship_id) -> 
     if me is None:
         raise Http404("No such mentorship.")
     return mentorship, me
+
+
+def names_label(names: list[str]) -> str:
+    """The people someone meets, for a title or a calendar entry: "Ann", "Ann and Bo", "Ann, Bo and 2 more"."""
+    if len(names) <= 2:
+        return " and ".join(names)
+    return f"{', '.join(names[:2])} and {len(names) - 2} more"
