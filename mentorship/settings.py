@@ -139,6 +139,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.mentor_requests_expire",
         "schedule": 60 * 60,
     },
+    "recognition-award-nightly": {
+        "task": "programs.recognition_award",
+        "schedule": 24 * 60 * 60,
+    },
     "workspace-reminders-nightly": {
         "task": "programs.reminders_send",
         "schedule": 24 * 60 * 60,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task, fan_out
-from programs import reminders
+from programs import recognition, reminders
 
 
 @shared_task(name="programs.reminders_send")
@@ -19,3 +19,16 @@ def reminders_send_all_task() -> int:
 def reminders_send_task(*, organization_id: int) -> dict[str, int]:
     """The workspace reminders of one organization (idempotent: a retried run sends nothing twice)."""
     return reminders.reminders_send()
+
+
+@shared_task(name="programs.recognition_award")
+@cross_organization_task
+def recognition_award_all_task() -> int:
+    """Nightly fan-out: one `recognition_award_task` per organization."""
+    return fan_out(recognition_award_task)
+
+
+@shared_task(base=TenantTask, name="programs.recognition_award_for_organization")
+def recognition_award_task(*, organization_id: int) -> int:
+    """Award the organization's due recognitions (idempotent: a retried run awards and notifies nobody twice)."""
+    return len(recognition.recognition_award_due())

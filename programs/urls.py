@@ -4,6 +4,7 @@ from django.urls import include, path
 org_urlpatterns = [
     path("", include("programs.admin_urls")),
     path("", include("programs.catalog_urls")),
+    path("", include("programs.recognition_urls")),
     path("", include("programs.workspace_urls")),
     path("", include("programs.notification_urls")),
 ]

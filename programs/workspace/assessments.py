@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from mentorship.tenancy.models import Membership
 from programs.models import Application, CapabilityAssessment, Cohort, Mentorship, ProgramSkill, PulseSurvey, Skill
+from programs.recognition import recognition_award_on_commit
 from programs.workspace.access import Participant, participant_of, participants
 
 FINAL_WINDOW_DAYS = 21
@@ -113,6 +114,8 @@ def assessment_submit(
             defaults={"cohort_id": mentorship.cohort_id, "assessor": assessor, "level": level, "evidence": evidence},
         )  # fmt: skip
         saved.append(assessment)
+    if phase == Phase.FINAL:
+        recognition_award_on_commit(cohort=mentorship.cohort)  # the last rating may complete someone's flow
     return saved
 
 
