@@ -17,12 +17,13 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
 from mentorship.tenancy.access import fetch_or_404
-from mentorship.tenancy.models import Membership
+from mentorship.tenancy.models import Membership, Organization
+from mentorship.tenancy.scope import require_organization_id
 from programs.models import Notification, NotificationPreference
 
 Category = Notification.Category
@@ -78,33 +79,39 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
     # the same row twice, and no row lock is held while the mail server is slow.
     categories = sorted({n.category for n in notifications})
     with transaction.atomic():
-        claimed = dict(
-            Notification.objects.select_for_update(skip_locked=True)
+        claimed = list(
+            Notification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(emailed=False, created_at__gte=started, category__in=categories)
-            .values_list("pk", "category")
-        )
-        Notification.objects.filter(pk__in=claimed).update(emailed=True)
-    _send_emails(list(claimed))
-    return dict(Counter(claimed.values()))
+            .order_by("pk")
+            .values_list("pk", "category", "title", "body", "url", "membership__user__email",
+                         "membership__user__full_name", named=True)
+        )  # fmt: skip
+        Notification.objects.filter(pk__in=[row.pk for row in claimed]).update(emailed=True)
+    _send_emails(claimed)
+    return dict(Counter(row.category for row in claimed))
 
 
-def _send_emails(notification_ids: list[int]) -> None:
-    if not notification_ids:
+def _send_emails(rows: list) -> None:
+    """One email per claimed row (read as plain values: tens of thousands of model instances cost seconds)."""
+    if not rows:
         return
+    organization = Organization.objects.get(pk=require_organization_id())
     site = settings.SITE_URL.rstrip("/")
-    rows = Notification.objects.filter(pk__in=notification_ids).select_related("membership__user", "organization")
+    shared = {
+        "organization": organization,
+        "preferences_link": site + reverse("notification_preferences", kwargs={"org_slug": organization.slug}),
+    }
+    template = get_template("programs/email/notification.txt")
     messages = []
-    for notification in rows.order_by("pk"):
-        organization = notification.organization
+    for row in rows:
         context = {
-            "notification": notification,
-            "person": notification.membership.user,
-            "organization": organization,
-            "link": f"{site}{notification.url}" if notification.url else "",
-            "preferences_link": site + reverse("notification_preferences", kwargs={"org_slug": organization.slug}),
+            **shared,
+            "notification": row,
+            "category": Category(row.category).label,
+            "name": row.membership__user__full_name or row.membership__user__email,
+            "link": f"{site}{row.url}" if row.url else "",
         }
-        body = render_to_string("programs/email/notification.txt", context)
-        messages.append(EmailMessage(notification.title, body, None, [notification.membership.user.email]))
+        messages.append(EmailMessage(row.title, template.render(context), None, [row.membership__user__email]))
     get_connection().send_messages(messages)
 
 

@@ -418,6 +418,20 @@ def test_a_run_takes_a_constant_number_of_queries(tenant_a):
     assert len(many) == len(few)
 
 
+def test_the_benchmarks_organization_gets_every_kind_once(tenant_a):
+    from programs.management.commands.bench_reminders import Generator
+
+    with tenant_a.scope():
+        generated = Generator(tenant_a.organization, participants=200).run()
+        first = reminders.reminders_send()
+        second = reminders.reminders_send()
+        recorded = Notification.objects.count()
+    assert generated["participants"] == 200
+    assert all(first[category] > 0 for category in first), first
+    assert recorded == len(mail.outbox) == sum(first.values())
+    assert set(second.values()) == {0}
+
+
 # --- The nightly fan-out, in a real worker ---
 
 
