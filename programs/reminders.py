@@ -273,14 +273,13 @@ class People:
     """Names and programs of the organization's active mentorships, read once for every reminder's text."""
 
     program: dict[int, str]
-    cadence: dict[int, int]
     mentor: dict[int, int]  # mentorship -> mentor membership
     mentees: dict[int, list[int]]  # mentorship -> mentee memberships
     names: dict[int, str]  # membership -> name
 
     @classmethod
     def load(cls) -> People:
-        people = cls({}, {}, {}, {}, {})
+        people = cls({}, {}, {}, {})
         for pk, program, mentor, name, email in Mentorship.objects.filter(status=Mentorship.Status.ACTIVE).values_list(
             "pk", "cohort__program__name", "mentor__membership_id", "mentor__membership__user__full_name",
             "mentor__membership__user__email",
@@ -312,14 +311,14 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def _when(moment: datetime, time_zone: str) -> str:
-    """ "Thu 3 Dec, 15:30 (Europe/Berlin)" where the recipient is. strftime, not Django's dateformat, which costs a
-    millisecond a call: the texts are written in English, as the rest of the product."""
+    """The moment where the recipient is, as "Thu 3 Dec, 15:30 (Europe/Berlin)". strftime, not Django's dateformat,
+    which costs a millisecond a call: the texts are written in English, as the rest of the product."""
     local = moment.astimezone(_zone(time_zone))
     return f"{local:%a} {local.day} {local:%b, %H:%M} ({time_zone})"
 
 
 def _day(value: date | datetime, time_zone: str) -> str:
-    """ "3 Dec 2026" (in the recipient's time zone for a moment)."""
+    """A day as "3 Dec 2026" (a moment is taken in the recipient's time zone)."""
     if isinstance(value, datetime):
         value = value.astimezone(_zone(time_zone)).date()
     return f"{value.day} {value:%b %Y}"
