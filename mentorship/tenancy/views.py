@@ -39,7 +39,11 @@ org_admin_required = roles_required(Role.ORG_ADMIN)
 
 
 def apply_errors(form, error: ValidationError) -> None:
-    """Show a service's field errors next to the form's fields (unknown fields go to the top of the form)."""
+    """Show a service's field errors next to the form's fields; unknown fields and errors that name no field (a
+    plain `ValidationError("...")`) go to the top of the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
     for field, messages_ in error.message_dict.items():
         form.add_error(field if field in form.fields else None, messages_)
 
