@@ -1,7 +1,7 @@
 """Who may open a mentorship: its mentor and its mentees, nobody else.
 
-Program admins, HR and org admins see per-match status elsewhere (never notes); here they get the same 404 as a
-member of another organization, so the workspace never tells them a mentorship exists.
+Program admins and org admins see per-match status elsewhere (figures, never notes); they, HR and everyone else get
+the same 404 here as a member of another organization, so the workspace never tells them a mentorship exists.
 """
 
 from __future__ import annotations
