@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI assets served from our static files (no CDN)
+    "csp",
     "django_filters",
     "django_htmx",
     "django_celery_beat",
@@ -81,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "mentorship.accounts.session_timeouts.SessionTimeoutMiddleware",
     "mentorship.tenancy.middleware.OrganizationMiddleware",
 ]
 
@@ -208,12 +212,17 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "mentorship.tenancy.api.exception_handler",
+    # Rates are read per request from API_THROTTLE_RATES (mentorship/throttling.py), so they follow the settings.
+    "DEFAULT_THROTTLE_CLASSES": ["mentorship.throttling.AnonRateThrottle", "mentorship.throttling.UserRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mentorship API",
     "DESCRIPTION": "Tenant-scoped API: every path names its organization, /api/orgs/<org_slug>/...",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
         "ProgramStatusEnum": "programs.models.Program.Status",
         "CohortStatusEnum": "programs.models.Cohort.Status",
@@ -247,6 +256,46 @@ STORAGES = {
 
 # --- Security: production passes `manage.py check --deploy` with no warnings. ---
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# htmx sends the CSRF token from the hx-headers attribute of base.html, so no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+# A session ends after SESSION_IDLE_TIMEOUT seconds without a request, and SESSION_ABSOLUTE_TIMEOUT seconds after
+# login whatever the activity (mentorship/accounts/session_timeouts.py). The cookie lives no longer than that.
+SESSION_IDLE_TIMEOUT = int(os.environ.get("SESSION_IDLE_TIMEOUT", str(30 * 60)))
+SESSION_ABSOLUTE_TIMEOUT = int(os.environ.get("SESSION_ABSOLUTE_TIMEOUT", str(12 * 60 * 60)))
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A throttle rate such as "100/minute"; "off" disables it. Tests run without limits unless a test sets one."""
+    value = os.environ.get(name, "off" if TESTING else default).strip().lower()
+    return None if value in {"", "off", "none"} else value
+
+
+# Login, sign-up and password reset are limited by allauth (ACCOUNT_RATE_LIMITS above); these cover the rest.
+API_THROTTLE_RATES = {
+    "anon": env_rate("API_THROTTLE_ANON", "60/minute"),
+    "user": env_rate("API_THROTTLE_USER", "1200/minute"),
+}
+INVITATION_ACCEPT_RATE = env_rate("INVITATION_ACCEPT_RATE", "20/minute")  # per client IP, /invite/<token>/
+
+# Content-Security-Policy (django-csp): scripts only from our own static files, no inline script, no eval; htmx is
+# configured in base.html not to need either. Styles allow 'unsafe-inline': plotly.js styles its SVG charts through
+# style attributes and a <style> element, and the match score bars set their width with style="".
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

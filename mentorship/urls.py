@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from matching.urls import org_urlpatterns as matching_org_urlpatterns
 from mentorship.health import healthz
@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/orgs/<slug:org_slug>/", include("programs.recognition_api")),
     path("api/orgs/<slug:org_slug>/", include("matching.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    # The split view serves Swagger UI's start-up script as a file (?script), so the page needs no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("ops/admin/", admin.site.urls),
 ]

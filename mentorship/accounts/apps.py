@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from mentorship.accounts import signals  # noqa: F401  (connects the receivers)
+        from mentorship.accounts import session_timeouts, signals  # noqa: F401  (connect the receivers)

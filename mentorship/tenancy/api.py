@@ -15,6 +15,7 @@ from rest_framework import exceptions, generics, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from mentorship.tenancy.access import resolve_membership
+from mentorship.tenancy.mfa import mfa_missing, mfa_required_message
 from mentorship.tenancy.scope import tenant_scope
 
 
@@ -30,6 +31,8 @@ class OrganizationAPIMixin:
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttling
         self.membership = resolve_membership(request.user, kwargs["org_slug"])
         self.organization = self.membership.organization
+        if mfa_missing(self.membership):
+            raise exceptions.PermissionDenied(mfa_required_message(self.membership))
         if self.required_roles and not self.membership.has_role(*self.required_roles):
             raise exceptions.PermissionDenied("Your role in this organization does not allow this operation.")
         self._scope_stack.enter_context(tenant_scope(self.organization))

@@ -1,6 +1,9 @@
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect
 
 from mentorship.tenancy.access import resolve_membership
+from mentorship.tenancy.mfa import mfa_missing, mfa_required_message
 from mentorship.tenancy.scope import tenant_scope
 
 PAGE_PREFIX = "/o/"
@@ -8,6 +11,9 @@ PAGE_PREFIX = "/o/"
 
 class OrganizationMiddleware:
     """Pages under /o/<org_slug>/ run inside that organization's scope, for members only.
+
+    A member of an organization that requires two-factor authentication is sent to set it up first
+    (mentorship/tenancy/mfa.py).
 
     The scope covers the whole response, template rendering included, and is cleared when it ends. The API
     (/api/orgs/<org_slug>/) does the same in its base view, after DRF has authenticated the request.
@@ -23,6 +29,9 @@ class OrganizationMiddleware:
             return redirect_to_login(request.get_full_path())
         slug = request.path_info[len(PAGE_PREFIX) :].split("/", 1)[0]
         membership = resolve_membership(request.user, slug)
+        if mfa_missing(membership):
+            messages.warning(request, mfa_required_message(membership))
+            return redirect("mfa_activate_totp")
         request.membership = membership
         request.organization = membership.organization
         with tenant_scope(membership.organization):

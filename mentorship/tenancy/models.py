@@ -111,6 +111,11 @@ class Organization(models.Model):
         validators=[MinValueValidator(2), MaxValueValidator(50)],
         help_text="Figures about fewer people than this are never shown (dashboards, exports, API).",
     )
+    require_mfa = models.BooleanField(
+        "require two-factor authentication",
+        default=False,
+        help_text="Members without an authenticator app are sent to set one up before they can use the organization.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

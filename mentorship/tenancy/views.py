@@ -30,6 +30,7 @@ from mentorship.tenancy.access import (
 )
 from mentorship.tenancy.forms import DepartmentForm, InvitationForm, MembershipForm, PeopleImportForm
 from mentorship.tenancy.models import Role
+from mentorship.throttling import allow_invitation_attempt
 
 MEMBERS_PER_PAGE = 25
 PROBLEMS_SHOWN = 1_000  # on the page; the CSV download has all of them
@@ -268,6 +269,9 @@ def people_import_template(request, org_slug):
 
 def invitation_accept(request, token):
     """Landing page of an invitation link: join (logged in), log in, or sign up with the invited address."""
+    if not allow_invitation_attempt(request):
+        reason = "Too many invitation links were opened from your network. Please wait a minute and try again."
+        return render(request, "tenancy/invitation_invalid.html", {"reason": reason}, status=429)
     try:
         invitation = services.invitation_by_token(token)
     except services.InvitationError as error:

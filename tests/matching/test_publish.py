@@ -234,7 +234,7 @@ def test_the_run_page_publishes_with_a_confirmation_and_then_says_when_and_by_wh
         run = run_now(cohort)
     login(client, tenant_a.admin)
     page = client.get(run_url("match_run_detail", tenant_a, run)).content.decode()
-    assert run_url("match_run_publish", tenant_a, run) in page and "confirm(" in page
+    assert run_url("match_run_publish", tenant_a, run) in page and "data-confirm=" in page
     response = client.post(run_url("match_run_publish", tenant_a, run), follow=True)
     page = response.content.decode()
     assert "2 mentorships created" in page

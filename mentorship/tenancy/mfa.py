@@ -1,0 +1,23 @@
+"""Two-factor authentication required per organization (Organization.require_mfa).
+
+A member of such an organization who has no TOTP authenticator (allauth.mfa) may not use its pages or API until
+they set one up: pages redirect to allauth's setup page with a message, the API answers 403 saying so. Pages outside
+/o/ (account, MFA setup, organization list) stay open, so the member can always reach the setup page.
+"""
+
+from __future__ import annotations
+
+from allauth.mfa.models import Authenticator
+
+MFA_REQUIRED_MESSAGE = "{organization} requires two-factor authentication. Set up an authenticator app to continue."
+
+
+def mfa_missing(membership) -> bool:
+    """True when the member's organization requires MFA and the member has no authenticator app (one query)."""
+    if not membership.organization.require_mfa:
+        return False
+    return not Authenticator.objects.filter(user_id=membership.user_id, type=Authenticator.Type.TOTP).exists()
+
+
+def mfa_required_message(membership) -> str:
+    return MFA_REQUIRED_MESSAGE.format(organization=membership.organization.name)
