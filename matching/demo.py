@@ -36,14 +36,21 @@ def seed_matching() -> list[MatchRun]:
             if cohort is None or MatchRun.objects.filter(cohort=cohort).exists():
                 continue
             admin = Membership.objects.filter(user__email=admin_email).first()
-            with transaction.atomic():
-                run = MatchRun(
-                    cohort=cohort, started_by=admin, objective=MatchRun.Objective.SCORE, weights=resolve_weights(None)
-                )
-                run.full_clean()
-                run.save()
-            run = services.match_run_execute(run=MatchRun.objects.select_related("cohort__program").get(pk=run.pk))
-            if run.status == MatchRun.Status.DONE and run.summary.get("matched"):
-                services.match_run_publish(run=run, published_by=admin, notify=False)
-            created.append(run)
+            created.append(publish_demo_run(cohort=cohort, admin=admin))
     return created
+
+
+def publish_demo_run(*, cohort: Cohort, admin: Membership | None) -> MatchRun:
+    """Match ``cohort`` and publish the result as ``admin`` would, without emails: the run is recorded here rather
+    than by `match_run_start` (which would also enqueue it for a worker) and computed in this process. Also used
+    by the workspace demo (programs.demo_workspace) for its cohorts."""
+    with transaction.atomic():
+        run = MatchRun(
+            cohort=cohort, started_by=admin, objective=MatchRun.Objective.SCORE, weights=resolve_weights(None)
+        )
+        run.full_clean()
+        run.save()
+    run = services.match_run_execute(run=MatchRun.objects.select_related("cohort__program").get(pk=run.pk))
+    if run.status == MatchRun.Status.DONE and run.summary.get("matched"):
+        services.match_run_publish(run=run, published_by=admin, notify=False)
+    return run

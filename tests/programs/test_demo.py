@@ -70,7 +70,7 @@ def test_globex_demo_programs_are_invisible_in_acmes_scope(db):
     with tenant_scope(globex):
         globex_rows = {model: set(model.objects.values_list("pk", flat=True)) for model in TENANT_MODELS}
         assert Program.objects.get().status == Program.Status.OPEN
-        assert 3 <= Application.objects.count() <= 12
+        assert 3 <= Application.objects.count() <= 16  # the pilot's enrolling cohort and its small trial round
     with tenant_scope(acme):
         for model, pks in globex_rows.items():
             assert pks and not model.objects.filter(pk__in=pks).exists(), model.__name__
