@@ -8,6 +8,9 @@ they set one up: pages redirect to allauth's setup page with a message, the API 
 from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
+from django.db.models import Exists, OuterRef
+
+from mentorship.tenancy.models import Membership, Organization
 
 MFA_REQUIRED_MESSAGE = "{organization} requires two-factor authentication. Set up an authenticator app to continue."
 
@@ -21,3 +24,17 @@ def mfa_missing(membership) -> bool:
 
 def mfa_required_message(membership) -> str:
     return MFA_REQUIRED_MESSAGE.format(organization=membership.organization.name)
+
+
+def organization_require_mfa(*, organization: Organization, require_mfa: bool) -> Organization:
+    """Switch the requirement on or off (org admins on the security page, ops in the Django admin)."""
+    organization.require_mfa = require_mfa
+    organization.full_clean()
+    organization.save(update_fields=["require_mfa"])
+    return organization
+
+
+def members_without_authenticator() -> int:
+    """Active members of the current organization who have no authenticator app yet (one query)."""
+    has_totp = Authenticator.objects.filter(user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP)
+    return Membership.objects.filter(is_active=True).exclude(Exists(has_totp)).count()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mentorship.tenancy import views
+from mentorship.tenancy import security_views, views
 
 # Mounted under /o/<slug:org_slug>/ by mentorship/urls.py.
 org_urlpatterns = [
@@ -11,6 +11,7 @@ org_urlpatterns = [
     path("admin/members/<int:membership_id>/active/", views.member_set_active, name="member_set_active"),
     path("admin/invitations/<int:invitation_id>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("admin/departments/", views.department_list, name="department_list"),
+    path("admin/security/", security_views.security_settings, name="security_settings"),
     path("admin/departments/<int:department_id>/", views.department_edit, name="department_edit"),
     path("admin/people-import/", views.people_import, name="people_import"),
     path("admin/people-import/template.csv", views.people_import_template, name="people_import_template"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 
+from tests import factories
 from tests.conftest import login
 
 
@@ -72,3 +73,44 @@ def test_ops_switch_it_on_in_the_django_admin(client, tenant_a, django_user_mode
     assert response.status_code == 302
     tenant_a.organization.refresh_from_db()
     assert tenant_a.organization.require_mfa
+
+
+def security_url(tenant):
+    return reverse("security_settings", kwargs={"org_slug": tenant.organization.slug})
+
+
+def test_an_org_admin_requires_mfa_on_the_security_page(client, tenant_a):
+    TOTP.activate(tenant_a.admin.user, generate_totp_secret())
+    login(client, tenant_a.admin)
+    page = client.get(security_url(tenant_a))
+    assert page.status_code == 200
+    assert b"1 active member has no authenticator app yet" in page.content  # the member; the admin has one
+    response = client.post(security_url(tenant_a), {"require_mfa": "on"}, follow=True)
+    assert response.redirect_chain == [(security_url(tenant_a), 302)]
+    assert b"Two-factor authentication is now required in Org Alpha" in response.content
+    tenant_a.organization.refresh_from_db()
+    assert tenant_a.organization.require_mfa
+    client.post(security_url(tenant_a), {})
+    tenant_a.organization.refresh_from_db()
+    assert not tenant_a.organization.require_mfa
+
+
+def test_only_org_admins_of_that_organization_change_it(client, tenants):
+    tenant_a, tenant_b = tenants
+    login(client, tenant_a.member)
+    assert client.get(security_url(tenant_a)).status_code == 403
+    assert client.post(security_url(tenant_a), {"require_mfa": "on"}).status_code == 403
+    login(client, tenant_b.admin)
+    assert client.post(security_url(tenant_a), {"require_mfa": "on"}).status_code == 404
+    tenant_a.organization.refresh_from_db()
+    assert not tenant_a.organization.require_mfa
+
+
+def test_the_security_page_counts_in_constant_queries(client, tenant_a, django_assert_max_num_queries):
+    login(client, tenant_a.admin)
+    with tenant_a.scope():
+        for _ in range(5):
+            factories.make_membership()
+    with django_assert_max_num_queries(12):
+        page = client.get(security_url(tenant_a))
+    assert b"7 active members have no authenticator app yet" in page.content
