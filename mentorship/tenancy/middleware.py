@@ -1,6 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
 from mentorship.tenancy.access import resolve_membership
 from mentorship.tenancy.mfa import mfa_missing, mfa_required_message
@@ -31,6 +33,8 @@ class OrganizationMiddleware:
         membership = resolve_membership(request.user, slug)
         if mfa_missing(membership):
             messages.warning(request, mfa_required_message(membership))
+            if request.htmx:  # the whole page goes to the setup page, not a fragment of it
+                return HttpResponseClientRedirect(reverse("mfa_activate_totp"))
             return redirect("mfa_activate_totp")
         request.membership = membership
         request.organization = membership.organization

@@ -28,6 +28,14 @@ def test_a_member_without_an_authenticator_is_sent_to_set_one_up(client, tenant_
     assert opportunities.url == reverse("mfa_activate_totp")
 
 
+def test_an_htmx_request_sends_the_whole_page_to_the_setup_page(client, tenant_a):
+    require_mfa(tenant_a)
+    login(client, tenant_a.member)
+    url = reverse("opportunity_list", kwargs={"org_slug": tenant_a.organization.slug})
+    response = client.get(url, HTTP_HX_REQUEST="true")
+    assert response.headers["HX-Redirect"] == reverse("mfa_activate_totp")
+
+
 def test_the_api_answers_403_with_the_reason(client, tenant_a):
     require_mfa(tenant_a)
     login(client, tenant_a.member)
