@@ -3,7 +3,6 @@ preferences: isolation pairs on every page and POST, constant query counts."""
 
 from __future__ import annotations
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -12,8 +11,6 @@ from django.utils import timezone
 from programs.models import Notification, NotificationPreference
 from tests import factories
 from tests.conftest import login
-from tests.e2e.browser import log_in
-from tests.e2e.conftest import artifacts, browser, page  # noqa: F401 (the browser fixtures)
 
 
 def url(name, tenant, **kwargs):
@@ -206,34 +203,3 @@ def test_preferences_are_per_organization(client, tenants):
         )
     with tenant_b.scope():
         assert NotificationPreference.objects.get(membership=my_other_self).muted_categories == ["feedback_due"]
-
-
-# --- In a real browser: htmx swaps the list and the sidebar's count ---
-
-
-@pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
-def test_marking_read_in_the_browser_updates_the_list_and_the_sidebar(page, live_server, tenants, artifacts):  # noqa: F811
-    from playwright.sync_api import expect
-
-    tenant_a, _ = tenants
-    with tenant_a.scope():
-        notify(tenant_a.member, "How was your session with Mentor Mo?")
-        notify(tenant_a.member, "Mentoring session on Thu 3 Dec, 15:00 (UTC)", category="session_upcoming")
-    slug = tenant_a.organization.slug
-    log_in(page, live_server, "member@org-alpha.test", lands_on=f"/o/{slug}/")
-    sidebar = page.get_by_role("navigation", name="Org Alpha")
-    expect(sidebar.locator("#unread-count")).to_have_text("unread: 2")
-    sidebar.get_by_role("link", name="Notifications").click()
-    page.wait_for_url(f"{live_server.url}/o/{slug}/notifications/")
-    page.screenshot(path=artifacts / "notifications.png", full_page=True)
-
-    page.get_by_role("button", name="Mark “How was your session with Mentor Mo?” read").click()
-    expect(page.get_by_role("heading", name="1 unread")).to_be_visible()
-    expect(sidebar.locator("#unread-count")).to_have_text("unread: 1")
-    page.get_by_role("button", name="Mark all read").click()
-    expect(page.get_by_role("heading", name="Nothing unread")).to_be_visible()
-    expect(sidebar.locator("#unread-count")).to_be_empty()
-    page.screenshot(path=artifacts / "notifications-read.png", full_page=True)
-    with tenant_a.scope():
-        assert not unread_of(tenant_a.member)
