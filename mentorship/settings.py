@@ -227,6 +227,11 @@ SPECTACULAR_SETTINGS = {
         "ProgramStatusEnum": "programs.models.Program.Status",
         "CohortStatusEnum": "programs.models.Cohort.Status",
         "ApplicationStatusEnum": "programs.models.Application.Status",
+        "MentorshipStatusEnum": "programs.models.Mentorship.Status",
+        "SessionStatusEnum": "programs.models.MentoringSession.Status",
+        "GoalStatusEnum": "programs.models.Goal.Status",
+        "AssessmentPhaseEnum": "programs.models.CapabilityAssessment.Phase",
+        "PulsePhaseEnum": "programs.models.PulseSurvey.Phase",
     },
 }
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(matching_org_urlpatterns)),
     path("api/orgs/<slug:org_slug>/", include("mentorship.tenancy.api_urls")),
     path("api/orgs/<slug:org_slug>/", include("programs.api_urls")),
+    path("api/orgs/<slug:org_slug>/", include("programs.workspace_api_urls")),
     path("api/orgs/<slug:org_slug>/", include("programs.recognition_api")),
     path("api/orgs/<slug:org_slug>/", include("matching.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
