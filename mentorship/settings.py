@@ -147,6 +147,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "programs.recognition_award",
         "schedule": 24 * 60 * 60,
     },
+    "private-notes-expire-nightly": {  # data rights: each organization's retention period for private notes
+        "task": "programs.private_notes_expire",
+        "schedule": 24 * 60 * 60,
+    },
     "workspace-reminders-nightly": {
         "task": "programs.reminders_send",
         "schedule": 24 * 60 * 60,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 
 from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task, fan_out
-from programs import recognition, reminders
+from mentorship.tenancy.models import Organization
+from programs import data_rights, recognition, reminders
 
 
 @shared_task(name="programs.reminders_send")
@@ -32,3 +33,17 @@ def recognition_award_all_task() -> int:
 def recognition_award_task(*, organization_id: int) -> int:
     """Award the organization's due recognitions (idempotent: a retried run awards and notifies nobody twice)."""
     return len(recognition.recognition_award_due())
+
+
+@shared_task(name="programs.private_notes_expire")
+@cross_organization_task
+def private_notes_expire_all_task() -> int:
+    """Nightly fan-out: one `private_notes_expire_task` per organization."""
+    return fan_out(private_notes_expire_task)
+
+
+@shared_task(base=TenantTask, name="programs.private_notes_expire_for_organization")
+def private_notes_expire_task(*, organization_id: int) -> int:
+    """Delete the private notes past the organization's retention period (idempotent: a rerun finds none)."""
+    organization = Organization.objects.get(pk=organization_id)
+    return data_rights.private_notes_expire(organization=organization)

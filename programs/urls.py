@@ -7,4 +7,5 @@ org_urlpatterns = [
     path("", include("programs.recognition_urls")),
     path("", include("programs.workspace_urls")),
     path("", include("programs.notification_urls")),
+    path("", include("programs.data_rights_urls")),
 ]

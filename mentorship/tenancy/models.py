@@ -116,6 +116,15 @@ class Organization(models.Model):
         default=False,
         help_text="Members without an authenticator app are sent to set one up before they can use the organization.",
     )
+    private_note_retention_days = models.PositiveIntegerField(
+        "keep private notes for (days)",
+        null=True,
+        blank=True,
+        default=365,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Private notes of sessions in closed cohorts are deleted this many days after the cohort ended. "
+        "Empty: kept for good.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -188,6 +197,9 @@ class Membership(TenantModel):
     is_active = models.BooleanField(default=True)
     joined_at = models.DateTimeField(default=timezone.now)
     deactivated_at = models.DateTimeField(null=True, blank=True)
+    erased_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an org admin erased this member's personal data (data_rights)."
+    )
 
     class Meta:
         ordering = ["user__full_name", "user__email"]

@@ -1,4 +1,5 @@
-"""The organization's security page: org admins require two-factor authentication for every member."""
+"""The organization's security page: org admins require two-factor authentication for every member and set how
+long private notes of closed cohorts are kept."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 
-from mentorship.tenancy import mfa
+from mentorship.tenancy import mfa, services
 from mentorship.tenancy.access import roles_required
 from mentorship.tenancy.models import Role
 from mentorship.tenancy.views import apply_errors
@@ -19,16 +20,29 @@ class SecuritySettingsForm(forms.Form):
         required=False,
         help_text="Members without an authenticator app are asked to set one up before they can use the organization.",
     )
+    private_note_retention_days = forms.IntegerField(
+        label="Keep private notes for (days)",
+        required=False,
+        help_text="Private notes of sessions in closed cohorts are deleted this many days after the cohort ended, "
+        "by a nightly task. Leave empty to keep them for good.",
+    )
 
 
 @roles_required(Role.ORG_ADMIN)
 def security_settings(request, org_slug):
     organization = request.organization
     form = SecuritySettingsForm(
-        request.POST if request.method == "POST" else None, initial={"require_mfa": organization.require_mfa}
+        request.POST if request.method == "POST" else None,
+        initial={
+            "require_mfa": organization.require_mfa,
+            "private_note_retention_days": organization.private_note_retention_days,
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
+            services.organization_set_private_note_retention(
+                organization=organization, days=form.cleaned_data["private_note_retention_days"]
+            )
             mfa.organization_require_mfa(organization=organization, require_mfa=form.cleaned_data["require_mfa"])
         except ValidationError as error:
             apply_errors(form, error)

@@ -31,6 +31,18 @@ def _clean_roles(roles) -> list[str]:
     return sorted(set(roles))
 
 
+# --- Organization settings ---
+
+
+def organization_set_private_note_retention(*, organization: Organization, days: int | None) -> Organization:
+    """How long private notes of closed cohorts are kept (None: for good); the nightly
+    `programs.private_notes_expire` task deletes older ones."""
+    organization.private_note_retention_days = days
+    organization.full_clean()
+    organization.save(update_fields=["private_note_retention_days"])
+    return organization
+
+
 # --- Departments ---
 
 
