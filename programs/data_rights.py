@@ -18,7 +18,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from matching.models import RematchRequest
-from mentorship.tenancy.models import Membership, Organization
+from mentorship.tenancy.models import Invitation, Membership, Organization
 from programs.models import (
     ActionItem,
     Application,
@@ -254,13 +254,15 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
 
     Deleted: their private notes, notifications and notification preferences. Cleared: job title, location and
     languages; application goals; comments of feedback they gave (ratings stay); their goals' titles, measures and
-    progress notes; evidence of assessments they wrote (levels stay); reasons of re-match requests they opened.
-    Revoked: calendar feeds. Shared session notes stay (they belong to the mentorship). The membership is
-    deactivated and marked erased. The global account is anonymised only when no other organization still has the
-    person as an active member; otherwise it stays for those organizations.
+    progress notes; evidence of assessments they wrote (levels stay); reasons of re-match requests they opened; their
+    address on this organization's invitations. Revoked: calendar feeds. Shared session notes stay (they belong to
+    the mentorship). The membership is deactivated and marked erased. The global account is anonymised only when no
+    other organization still has the person as an active member; otherwise it stays for those organizations.
     """
     if membership.pk == erased_by.pk:
         raise ValidationError({"membership": "You cannot erase yourself; ask another org admin."})
+    if membership.erased_at:
+        raise ValidationError({"membership": "This member's personal data has already been erased."})
     now = timezone.now()
     mine = Q(membership=membership)
     PrivateNote.objects.filter(author=membership).delete()
@@ -273,6 +275,11 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
     GoalUpdate.objects.filter(Q(goal__mentee__membership=membership) | Q(author=membership)).update(note="")
     CapabilityAssessment.objects.filter(assessor=membership).update(evidence="")
     RematchRequest.objects.filter(created_by=membership).update(reason="")
+    # Invitations to this organization name the person by address; the erased address replaces it.
+    erased_email = _erased_email()
+    Invitation.objects.filter(Q(accepted_by_id=membership.user_id) | Q(email__iexact=membership.user.email)).update(
+        email=erased_email
+    )
 
     membership.job_title = ""
     membership.location = ""
@@ -289,16 +296,21 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
         .exists()
     )
     if not still_member_elsewhere:
-        _user_anonymise(membership.user)
+        _user_anonymise(membership.user, email=erased_email)
     return membership
 
 
-def _user_anonymise(user) -> None:
+def _erased_email() -> str:
+    """A unique address that can never receive mail (the email column is unique)."""
+    return f"erased-{uuid.uuid4().hex}@{ERASED_EMAIL_DOMAIN}"
+
+
+def _user_anonymise(user, *, email: str) -> None:
     """The account can no longer sign in or be reached: no name, an undeliverable address, no password or MFA."""
     EmailAddress.objects.filter(user=user).delete()
     Authenticator.objects.filter(user=user).delete()
     user.full_name = ERASED_NAME
-    user.email = f"erased-{uuid.uuid4().hex}@{ERASED_EMAIL_DOMAIN}"
+    user.email = email
     user.set_unusable_password()
     user.is_active = False
     user.save(update_fields=["full_name", "email", "password", "is_active"])

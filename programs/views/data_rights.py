@@ -30,16 +30,13 @@ def member_erase(request, org_slug, membership_id):
     member = access_membership_by_id(membership_id)
     errors: list[str] = []
     if request.method == "POST":
-        if member.erased_at:
-            errors.append("This member's personal data has already been erased.")
+        try:
+            data_rights.member_erase(membership=member, erased_by=request.membership)
+        except ValidationError as error:
+            errors.extend(error.messages)
         else:
-            try:
-                data_rights.member_erase(membership=member, erased_by=request.membership)
-            except ValidationError as error:
-                errors.extend(error.messages)
-            else:
-                messages.success(request, "The member's personal data has been erased.")
-                return redirect("member_detail", org_slug=org_slug, membership_id=member.pk)
+            messages.success(request, "The member's personal data has been erased.")
+            return redirect("member_detail", org_slug=org_slug, membership_id=member.pk)
     return render(
         request,
         "programs/data_rights/member_erase.html",
