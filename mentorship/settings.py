@@ -209,7 +209,11 @@ PEOPLE_IMPORT_MAX_BYTES = int(os.environ.get("PEOPLE_IMPORT_MAX_BYTES", str(5 * 
 
 # --- API ---
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # Session first: an anonymous call stays 403; a bad bearer token is 401 (mentorship/accounts/token_auth.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "mentorship.accounts.token_auth.ApiTokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -217,7 +221,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "mentorship.tenancy.api.exception_handler",
     # Rates are read per request from API_THROTTLE_RATES (mentorship/throttling.py), so they follow the settings.
-    "DEFAULT_THROTTLE_CLASSES": ["mentorship.throttling.AnonRateThrottle", "mentorship.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "mentorship.throttling.AnonRateThrottle",
+        "mentorship.throttling.UserRateThrottle",
+        "mentorship.accounts.token_auth.ApiTokenRateThrottle",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mentorship API",
@@ -285,6 +293,7 @@ def env_rate(name: str, default: str) -> str | None:
 API_THROTTLE_RATES = {
     "anon": env_rate("API_THROTTLE_ANON", "60/minute"),
     "user": env_rate("API_THROTTLE_USER", "1200/minute"),
+    "token": env_rate("API_THROTTLE_TOKEN", "600/minute"),  # per personal API token
 }
 INVITATION_ACCEPT_RATE = env_rate("INVITATION_ACCEPT_RATE", "20/minute")  # per client IP, /invite/<token>/
 

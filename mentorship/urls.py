@@ -19,6 +19,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_urlpatterns)),
     path("o/<slug:org_slug>/", include(programs_org_urlpatterns)),
     path("o/<slug:org_slug>/", include(matching_org_urlpatterns)),
+    path("o/<slug:org_slug>/", include("mentorship.accounts.token_urls")),
     path("api/orgs/<slug:org_slug>/", include("mentorship.tenancy.api_urls")),
     path("api/orgs/<slug:org_slug>/", include("programs.api_urls")),
     path("api/orgs/<slug:org_slug>/", include("programs.workspace_api_urls")),

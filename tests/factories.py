@@ -376,3 +376,4 @@ def _register_workspace_builders() -> None:
 
 
 _register_workspace_builders()
+from tests.accounts_factories import register as _register_accounts; _register_accounts(TENANT_ROW_BUILDERS)  # noqa: E402, E702, I001

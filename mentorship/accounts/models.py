@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from mentorship.tenancy.models import Role, TenantModel
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -55,3 +57,45 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email.split("@")[0]
+
+
+class ApiToken(TenantModel):
+    """A member's personal API token for integrations: valid in one organization only, acting with one role.
+
+    Only the SHA-256 of the secret is stored (`token_hash`); `prefix` is its first characters, shown in lists so a
+    person can tell tokens apart. The role can never exceed the membership's roles: the authentication re-checks it
+    on every request (mentorship/accounts/token_auth.py), so a later downgrade is honoured.
+    """
+
+    MEMBER = "member"  # plain membership: no role beyond the member pages and endpoints
+    ROLE_CHOICES = [(MEMBER, "Member"), *Role.choices]
+
+    membership = models.ForeignKey("tenancy.Membership", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=80)
+    role = models.CharField(max_length=20, choices=ROLE_CHOICES, default=MEMBER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "membership"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired else "active"
+
+    def effective_roles(self) -> list[str]:
+        """The roles a request with this token holds: the token's role if the membership still has it, else none."""
+        return [self.role] if self.role in self.membership.roles else []

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import exceptions, generics, serializers
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from mentorship.accounts.models import ApiToken
 from mentorship.tenancy.access import resolve_membership
 from mentorship.tenancy.mfa import mfa_missing, mfa_required_message
 from mentorship.tenancy.scope import tenant_scope
@@ -31,6 +32,7 @@ class OrganizationAPIMixin:
         super().initial(request, *args, **kwargs)  # authentication, permissions, throttling
         self.membership = resolve_membership(request.user, kwargs["org_slug"])
         self.organization = self.membership.organization
+        restrict_to_token_role(self.membership, request.auth)
         if mfa_missing(self.membership):
             raise exceptions.PermissionDenied(mfa_required_message(self.membership))
         if self.required_roles and not self.membership.has_role(*self.required_roles):
@@ -41,6 +43,17 @@ class OrganizationAPIMixin:
         context = super().get_serializer_context()
         context["membership"] = getattr(self, "membership", None)
         return context
+
+
+def restrict_to_token_role(membership, token) -> None:
+    """A request made with a personal API token acts with the token's role only, for this request (never saved).
+
+    The authentication found the token in this organization's scope; its membership is the one resolved here.
+    """
+    if isinstance(token, ApiToken):
+        if token.membership_id != membership.pk:
+            raise exceptions.NotFound("No such organization.")
+        membership.roles = token.effective_roles()
 
 
 class OrganizationAPIView(OrganizationAPIMixin, generics.GenericAPIView):
