@@ -18,6 +18,7 @@ from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from matching.models import RematchRequest
+from mentorship.accounts.models import ApiToken
 from mentorship.tenancy.models import Invitation, Membership, Organization
 from programs.models import (
     ActionItem,
@@ -255,9 +256,10 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
     Deleted: their private notes, notifications and notification preferences. Cleared: job title, location and
     languages; application goals; comments of feedback they gave (ratings stay); their goals' titles, measures and
     progress notes; evidence of assessments they wrote (levels stay); reasons of re-match requests they opened; their
-    address on this organization's invitations. Revoked: calendar feeds. Shared session notes stay (they belong to
-    the mentorship). The membership is deactivated and marked erased. The global account is anonymised only when no
-    other organization still has the person as an active member; otherwise it stays for those organizations.
+    address on this organization's invitations. Revoked: calendar feeds and API tokens. Shared session notes stay
+    (they belong to the mentorship). The membership is deactivated and marked erased. The global account is
+    anonymised only when no other organization still has the person as an active member; otherwise it stays for
+    those organizations.
     """
     if membership.pk == erased_by.pk:
         raise ValidationError({"membership": "You cannot erase yourself; ask another org admin."})
@@ -269,6 +271,7 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
     Notification.objects.filter(mine).delete()
     NotificationPreference.objects.filter(mine).delete()
     CalendarFeed.objects.filter(mine, revoked_at__isnull=True).update(revoked_at=now)
+    ApiToken.objects.filter(mine, revoked_at__isnull=True).update(revoked_at=now)
     Application.objects.filter(mine).update(goals="")
     SessionFeedback.objects.filter(author=membership).update(comment="")
     Goal.objects.filter(mentee__membership=membership).update(title=ERASED_GOAL_TITLE, measure="")

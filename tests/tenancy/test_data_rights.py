@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.accounts.models import ApiToken
 from mentorship.tenancy.models import Invitation, Membership
 from programs import data_rights, tasks
 from programs.models import (
@@ -32,6 +33,7 @@ from programs.models import (
     SessionFeedback,
 )
 from tests import factories
+from tests.accounts_factories import make_api_token
 from tests.conftest import login
 from tests.tenancy.test_worker import worker  # noqa: F401 (the real-worker fixture)
 
@@ -75,6 +77,7 @@ def enrol_as_mentee(membership, *, cohort=None, canary: str = "A"):
     factories.make_notification(membership, body=f"MY-NOTIFICATION-{canary}")
     factories.make_notification(mentor, body=f"MENTOR-NOTIFICATION-{canary}")
     factories.make_calendar_feed(membership)
+    make_api_token(membership=membership)
     return mentorship
 
 
@@ -214,6 +217,7 @@ def test_erase_removes_personal_data_and_keeps_the_figures(client, tenant_a):
         assert not Notification.objects.filter(membership=me).exists()
         assert Notification.objects.filter(membership=mentorship.mentor.membership).exists()
         assert not CalendarFeed.objects.filter(membership=me, revoked_at__isnull=True).exists()
+        assert not ApiToken.objects.filter(membership=me, revoked_at__isnull=True).exists()
         assert MentoringSession.objects.get().shared_notes == "SHARED-A"  # the pair's notes stay
         assert Invitation.objects.get().email.endswith("@erased.invalid")
     # The only organization of this person: the account is anonymised and can no longer sign in.
