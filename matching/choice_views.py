@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from matching import choice, rematch
+from matching import choice, rematch, services
 from matching.models import MentorRequest, RematchRequest
 from matching.views import matching_admin_required
 from mentorship.tenancy.access import fetch_or_404
@@ -138,7 +138,12 @@ def rematch_queue(request, org_slug, cohort_id):
     return render(
         request,
         "matching/rematch_queue.html",
-        {"cohort": cohort, "program": cohort.program, "items": rematch.rematch_queue(cohort=cohort)},
+        {
+            "cohort": cohort,
+            "program": cohort.program,
+            "items": rematch.rematch_queue(cohort=cohort),
+            "published": services.cohort_published(cohort.pk),
+        },
     )
 
 
@@ -153,7 +158,7 @@ def rematch_decide(request, org_slug, request_id):
                 request.POST.get("mentor"),
                 "mentor",
             )
-            rematch.rematch_resolve(request=rematch_request, mentor=mentor)
+            rematch.rematch_resolve(request=rematch_request, mentor=mentor, resolved_by=request.membership)
             messages.success(request, f"{rematch_request.mentee.membership} now has {mentor.membership} as mentor.")
         else:
             rematch.rematch_dismiss(request=rematch_request)

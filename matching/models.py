@@ -163,8 +163,10 @@ class MentorRequest(TenantModel):
 class RematchRequest(TenantModel):
     """A participant's "not a good fit" on a match (`matching.rematch`), resolved by an admin from the queue.
 
-    Until mentorships exist, the current pair is the mentee's proposal in the cohort's latest finished run (state
-    proposed, locked, hand-picked or published); resolving with a new mentor rewrites that proposal (hand-picked).
+    Once the cohort is published the current pair is the mentee's active mentorship, and resolving moves the mentee
+    to a mentorship of the new mentor. Before that it is the mentee's proposal in the cohort's latest finished run
+    (resolving rewrites it, hand-picked), or the accepted mentor request in mentee-choice cohorts (see
+    `matching.rematch`).
     """
 
     class Status(models.TextChoices):

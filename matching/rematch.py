@@ -2,22 +2,29 @@
 offers the best allowed alternative mentor without disturbing any other pair. Keyword-only services inside the
 caller's tenant scope.
 
-**The current pair.** Until mentorships exist (the publish step), the current mentor of a mentee is the mentor of
-the mentee's proposal in the cohort's latest finished run whose state is proposed, locked, hand-picked or
-published (`current_proposal`). Resolving a request with the offered alternative rewrites *that proposal*: its
-mentor becomes the alternative, with the pair's score and factors, state ``hand_picked`` (so re-runs keep it) and
-no warnings. The publish step picks it up like any hand-picked pair; a pair that was already published is
-hand-picked again, which tells the publish step to end the old mentorship and create the new one.
+**The current pair** (`current_pair`) depends on where the cohort is:
 
-In a mentee-choice cohort the current pair is the mentee's accepted `MentorRequest` instead; resolving marks it
-withdrawn and records an accepted request to the new mentor (seats there are counted from accepted requests).
+* *Published* (the cohort has mentorships, `matching.services.match_run_publish`): the mentee's active
+  `Mentorship` (through its `MentorshipMentee`). Resolving moves the mentee: their `MentorshipMentee` leaves the old
+  mentorship (which is ended, status ``ended``, when no mentee is left in it) and joins the new mentor's: in 1:1
+  programs a new mentorship of that mentor with that mentee; in group programs the new mentor's oldest active
+  mentorship with a free seat under the program's ratio, else a new one. The new mentor and the mentee get an email
+  when the transaction commits (the publish emails, saying it is a re-match). The run's proposals stay the record
+  of what was published; an accepted mentor request of the mentee (mentee-choice cohorts) is replaced as below.
+* *Before publishing*, mentee-choice cohorts: the mentee's accepted `MentorRequest`; resolving marks it withdrawn
+  and records an accepted request to the new mentor (seats there are counted from accepted requests).
+* *Before publishing*, otherwise: the mentee's proposal in the cohort's latest finished run whose state is proposed,
+  locked, hand-picked or published (`current_proposal`). Resolving rewrites *that proposal*: its mentor becomes the
+  alternative, with the pair's score and factors, state ``hand_picked`` (so re-runs keep it) and no warnings; the
+  publish step picks it up like any hand-picked pair.
 
-**The alternative** (`best_alternative`): the highest-scoring mentor under the run rules (the run's weights, the
-program's cross-functional rule, every hard constraint: reporting line, language, excluded and previous pairs;
-at least one wanted skill level covered) who still has a free seat in that run (capacity minus the run's pairs
-other than this mentee's, rejected ones not counted), excluding the current mentor and every mentor the mentee
-was paired with before in the cohort (the current mentors of earlier re-match requests). Only the one proposal
-changes; every other pair stays as it is.
+**The alternative** (`best_alternative`): the highest-scoring mentor under the run rules (the weights of the run,
+the published one once published; the program's cross-functional rule, every hard constraint: reporting line,
+language, excluded and previous pairs; at least one wanted skill level covered) who still has a free seat
+(capacity minus the mentees they have: in the published mentorships once published, else the run's pairs other
+than rejected ones, or the accepted requests in mentee-choice cohorts), excluding the current mentor and every
+mentor the mentee was paired with before in the cohort (the current mentors of earlier re-match requests). Only
+the one pair changes; every other pair stays as it is.
 """
 
 from __future__ import annotations
@@ -32,10 +39,10 @@ from django.utils import timezone
 
 from matching.choice import Candidate, allowed_mentors, reasons_for, seats_taken
 from matching.models import MatchProposal, MatchRun, MentorRequest, RematchRequest
-from matching.services import cohort_arrays, latest_finished_run
+from matching.services import _publish_emails, _send_all, cohort_arrays, cohort_published, latest_finished_run
 from mentorship.tenancy.access import fetch_or_404
 from mentorship.tenancy.models import Membership
-from programs.models import Application, Cohort, Program
+from programs.models import Application, Cohort, Mentorship, MentorshipMentee, Program
 
 CURRENT_STATES = (
     MatchProposal.State.PROPOSED,
@@ -59,25 +66,41 @@ def current_proposal(*, mentee: Application) -> MatchProposal | None:
 
 @dataclass
 class CurrentPair:
-    """The mentee's current mentor and where the pair lives: a run's proposal, or an accepted mentor request."""
+    """The mentee's current mentor and where the pair lives: a published mentorship (with the mentee's link to it),
+    a run's proposal, or an accepted mentor request."""
 
     mentor: Application
     proposal: MatchProposal | None = None
     mentor_request: MentorRequest | None = None
+    mentorship: Mentorship | None = None
+    link: MentorshipMentee | None = None
 
 
 def _choice_mode(cohort: Cohort) -> bool:
     return cohort.program.matching_mode == Program.MatchingMode.MENTEE_CHOICE
 
 
+def _accepted_request(mentee: Application) -> MentorRequest | None:
+    return (
+        MentorRequest.objects.select_related("mentor__membership__user")
+        .filter(mentee=mentee, status=MentorRequest.Status.ACCEPTED)
+        .order_by("-pk")
+        .first()
+    )
+
+
+def _active_links():
+    return MentorshipMentee.objects.filter(mentorship__status=Mentorship.Status.ACTIVE)
+
+
 def current_pair(*, mentee: Application) -> CurrentPair | None:
+    if cohort_published(mentee.cohort_id):
+        link = _active_links().select_related("mentorship__mentor__membership__user").filter(mentee=mentee).first()
+        if link is None:
+            return None
+        return CurrentPair(mentor=link.mentorship.mentor, mentorship=link.mentorship, link=link)
     if _choice_mode(mentee.cohort):
-        accepted = (
-            MentorRequest.objects.select_related("mentor__membership__user")
-            .filter(mentee=mentee, status=MentorRequest.Status.ACCEPTED)
-            .order_by("-pk")
-            .first()
-        )
+        accepted = _accepted_request(mentee)
         return CurrentPair(mentor=accepted.mentor, mentor_request=accepted) if accepted else None
     proposal = current_proposal(mentee=mentee)
     return CurrentPair(mentor=proposal.mentor, proposal=proposal) if proposal else None
@@ -145,10 +168,31 @@ def _former_mentors(cohort: Cohort) -> dict[int, set[int]]:
     return former
 
 
+def _published_seats(cohort: Cohort, mentee_ids: list[int]) -> tuple[dict | None, dict[int, int], dict[int, int]]:
+    """The published run's weights, {mentor: mentees in their active mentorships}, {mentee: current mentor}."""
+    weights = (
+        Mentorship.objects.filter(cohort=cohort, run__isnull=False)
+        .order_by("pk")
+        .values_list("run__weights", flat=True)
+        .first()
+    )
+    active = _active_links().filter(mentorship__cohort=cohort)
+    taken = dict(
+        active.order_by()
+        .values("mentorship__mentor_id")
+        .annotate(n=Count("id"))
+        .values_list("mentorship__mentor_id", "n")
+    )
+    current = dict(active.filter(mentee_id__in=mentee_ids).values_list("mentee_id", "mentorship__mentor_id"))
+    return weights or None, taken, current
+
+
 def _alternatives(cohort: Cohort, requests: list[RematchRequest]) -> list[QueueItem]:
     """One load of the cohort's arrays for all ``requests``; the best alternative of each."""
     mentee_ids = [r.mentee_id for r in requests]
-    if _choice_mode(cohort):
+    if cohort_published(cohort.pk):
+        weights, taken, current = _published_seats(cohort, mentee_ids)
+    elif _choice_mode(cohort):
         weights, taken = None, seats_taken(cohort)
         current = dict(
             MentorRequest.objects.filter(mentee_id__in=mentee_ids, status=MentorRequest.Status.ACCEPTED).values_list(
@@ -218,11 +262,71 @@ def _lock_open(request: RematchRequest) -> RematchRequest:
     return locked
 
 
-def rematch_resolve(*, request: RematchRequest, mentor: Application) -> RematchRequest:
+def _replace_request(old: MentorRequest, *, alternative: Candidate, now) -> MentorRequest:
+    """Mentee choice: the accepted request is withdrawn and an accepted request to the new mentor takes its place."""
+    old.status, old.answered_at = MentorRequest.Status.WITHDRAWN, now
+    old.save(update_fields=["status", "answered_at"])
+    return MentorRequest.objects.create(
+        cohort_id=old.cohort_id,
+        mentee_id=old.mentee_id,
+        mentor_id=alternative.mentor_id,
+        rank=1,
+        score=alternative.score,
+        factors=alternative.factors,
+        status=MentorRequest.Status.ACCEPTED,
+        expires_at=now,
+        answered_at=now,
+    )
+
+
+def _move_mentee(
+    *, mentee: Application, pair: CurrentPair, mentor_id: int, resolved_by: Membership | None
+) -> Mentorship:
+    """Take the mentee out of their mentorship (ended when nobody is left in it) and into one of ``mentor_id``: a
+    new one in 1:1 programs; in group programs the mentor's oldest active one with a free seat under the ratio, else
+    a new one. Returns that mentorship with ``mentee_ids`` (all its mentees) and ``new_mentee_ids`` set."""
+    program = mentee.cohort.program
+    old = pair.mentorship
+    MentorshipMentee.objects.filter(pk=pair.link.pk).delete()
+    if not MentorshipMentee.objects.filter(mentorship=old).exists():
+        old.status = Mentorship.Status.ENDED
+        old.save(update_fields=["status"])
+    target = None
+    if program.format == Program.Format.GROUP:
+        target = (
+            Mentorship.objects.filter(cohort_id=mentee.cohort_id, mentor_id=mentor_id, status=Mentorship.Status.ACTIVE)
+            .annotate(seated=Count("mentees"))
+            .filter(seated__lt=max(1, int(program.ratio)))
+            .order_by("pk")
+            .first()
+        )
+    if target is None:
+        target = Mentorship(
+            cohort_id=mentee.cohort_id, mentor_id=mentor_id, format=program.format, run_id=old.run_id,
+            published_by=resolved_by,
+        )  # fmt: skip
+        target.full_clean()
+        target.save()
+    link = MentorshipMentee(mentorship=target, mentee=mentee)
+    link.full_clean()
+    link.save()
+    target.mentee_ids = list(
+        MentorshipMentee.objects.filter(mentorship=target).order_by("pk").values_list("mentee_id", flat=True)
+    )
+    target.new_mentee_ids = [mentee.pk]
+    return target
+
+
+def rematch_resolve(
+    *, request: RematchRequest, mentor: Application, resolved_by: Membership | None = None, notify: bool = True
+) -> RematchRequest:
     """Give the mentee ``mentor``, which must be the alternative offered now (it is computed again under a lock of
-    the cohort, so two admins cannot give away the same last seat). Only the mentee's pair changes."""
+    the cohort, so two admins cannot give away the same last seat). Only the mentee's pair changes (see the module
+    docstring for where it lives). Once the cohort is published the mentee moves to a mentorship of ``mentor``
+    (``resolved_by`` is recorded as its publisher when a new one is created) and, with ``notify``, the mentor and
+    the mentee get an email when the transaction commits."""
     with transaction.atomic():
-        Cohort.objects.select_for_update().filter(pk=request.cohort_id).first()
+        cohort = Cohort.objects.select_for_update().select_related("program").get(pk=request.cohort_id)
         locked = _lock_open(request)
         mentee = Application.objects.select_related("cohort__program").get(pk=locked.mentee_id)
         pair = current_pair(mentee=mentee)
@@ -234,27 +338,21 @@ def rematch_resolve(*, request: RematchRequest, mentor: Application) -> RematchR
                 {"request": "This mentor is no longer the best allowed alternative; reload the queue."}
             )
         now = timezone.now()
-        if pair.proposal is not None:
+        if pair.mentorship is not None:
+            target = _move_mentee(mentee=mentee, pair=pair, mentor_id=alternative.mentor_id, resolved_by=resolved_by)
+            if _choice_mode(cohort) and (accepted := _accepted_request(mentee)) is not None:
+                _replace_request(accepted, alternative=alternative, now=now)
+            if notify:
+                messages = _publish_emails(cohort, [target], rematch=True)
+                transaction.on_commit(lambda: _send_all(messages))
+        elif pair.proposal is not None:
             proposal = pair.proposal
             proposal.mentor_id = alternative.mentor_id
             proposal.score, proposal.factors = alternative.score, alternative.factors
             proposal.state, proposal.warnings = MatchProposal.State.HAND_PICKED, []
             proposal.save(update_fields=["mentor", "score", "factors", "state", "warnings"])
         else:
-            old = pair.mentor_request
-            old.status, old.answered_at = MentorRequest.Status.WITHDRAWN, now
-            old.save(update_fields=["status", "answered_at"])
-            MentorRequest.objects.create(
-                cohort_id=locked.cohort_id,
-                mentee_id=locked.mentee_id,
-                mentor_id=alternative.mentor_id,
-                rank=1,
-                score=alternative.score,
-                factors=alternative.factors,
-                status=MentorRequest.Status.ACCEPTED,
-                expires_at=now,
-                answered_at=now,
-            )
+            _replace_request(pair.mentor_request, alternative=alternative, now=now)
         locked.status, locked.chosen_mentor_id, locked.resolved_at = (
             RematchRequest.Status.RESOLVED,
             alternative.mentor_id,

@@ -28,7 +28,11 @@ Where the figures come from:
   run of every other cohort of the same program;
 * rejected pairs: every rejection in earlier runs of the same cohort (they accumulate across re-runs);
 * locked pairs: locked and hand-picked pairs of the cohort's latest finished run, kept fixed while both applications
-  are still accepted; they use up their mentor's seats first.
+  are still accepted; they use up their mentor's seats first;
+* accepted mentor requests (mentee-choice cohorts): the mentee chose that mentor and the mentor accepted, so the pair
+  is kept like a locked one (state locked, taking a seat of the mentor), over an earlier run's lock of that mentee;
+* rotation also counts the mentorships of the program's other cohorts (a pair changed by a re-match after
+  publishing is there, not among the published proposals).
 """
 
 from __future__ import annotations
@@ -54,9 +58,9 @@ from matching.algorithms.scoring import (
     ancestor_matrix,
     resolve_weights,
 )
-from matching.models import MatchProposal, MatchRun, UnmatchedMentee
+from matching.models import MatchProposal, MatchRun, MentorRequest, UnmatchedMentee
 from mentorship.tenancy.models import Membership
-from programs.models import Application, ApplicationSkill, Cohort
+from programs.models import Application, ApplicationSkill, Cohort, MentorshipMentee, Program
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +136,7 @@ class LoadedCohort:
     locked: list[tuple[int, int, str, list]] = field(default_factory=list)  # (row, col, state, warnings)
     rejected_pairs: int = 0
     previous_pairs: int = 0
+    requested_pairs: int = 0  # locked pairs that are accepted mentor requests (mentee-choice cohorts)
 
     @property
     def n(self) -> int:
@@ -265,15 +270,17 @@ def cohort_arrays(*, cohort: Cohort, run: MatchRun | None = None) -> LoadedCohor
         .distinct("cohort_id")
         .values("pk")
     )
-    previous = np.array(
-        list(
-            MatchProposal.objects.filter(run_id__in=latest_other_runs, state__in=ROTATION_STATES).values_list(
-                "mentee__membership_id", "mentor__membership_id"
-            )
+    met = set(
+        MatchProposal.objects.filter(run_id__in=latest_other_runs, state__in=ROTATION_STATES).values_list(
+            "mentee__membership_id", "mentor__membership_id"
         )
-        or np.zeros((0, 2)),
-        np.int64,
-    ).reshape(-1, 2)
+    )
+    met.update(
+        MentorshipMentee.objects.filter(mentorship__cohort__program_id=program.pk)
+        .exclude(mentorship__cohort_id=cohort.pk)
+        .values_list("mentee__membership_id", "mentorship__mentor__membership_id")
+    )
+    previous = np.array(sorted(met) or np.zeros((0, 2)), np.int64).reshape(-1, 2)
     mentee_by_person = np.argsort(mentee_person, kind="stable")
     mentor_by_person = np.argsort(mentor_person, kind="stable")
 
@@ -304,11 +311,27 @@ def cohort_arrays(*, cohort: Cohort, run: MatchRun | None = None) -> LoadedCohor
             run_id__in=lock_runs.order_by("-pk").values("pk")[:1], state__in=KEPT_STATES
         ).values_list("mentee_id", "mentor_id", "state", "warnings")
     )
-    locked = []
-    for mentee_id, mentor_id, state, warnings in locks:
-        row, col = int(_index(mentee_ids, [mentee_id])[0]), int(_index(mentor_ids, [mentor_id])[0])
-        if row >= 0 and col >= 0:  # both still accepted
-            locked.append((row, col, state, warnings))
+    # Mentee choice: an accepted mentor request is the mentee's pair; it is kept like a lock and wins over a lock
+    # of an earlier run for the same mentee.
+    requested = []
+    if program.matching_mode == Program.MatchingMode.MENTEE_CHOICE:
+        requested = list(
+            MentorRequest.objects.filter(cohort_id=cohort.pk, status=MentorRequest.Status.ACCEPTED)
+            .order_by("mentee_id", "-pk")
+            .distinct("mentee_id")
+            .values_list("mentee_id", "mentor_id")
+        )
+    locked, chosen = [], set()
+    for source in ("requests", "locks"):
+        kept = requested if source == "requests" else [lock for lock in locks if lock[0] not in chosen]
+        for mentee_id, mentor_id, *decision in kept:
+            state, warnings = decision or (MatchProposal.State.LOCKED, [])
+            row, col = int(_index(mentee_ids, [mentee_id])[0]), int(_index(mentor_ids, [mentor_id])[0])
+            if row >= 0 and col >= 0:  # both still accepted
+                locked.append((row, col, state, warnings))
+                if source == "requests":
+                    chosen.add(mentee_id)
+    requested_pairs = len(chosen)
 
     arrays = CohortArrays(
         wanted_gap=wanted_gap,
@@ -341,10 +364,23 @@ def cohort_arrays(*, cohort: Cohort, run: MatchRun | None = None) -> LoadedCohor
         locked=locked,
         rejected_pairs=int(excluded_pairs[0].size),
         previous_pairs=int(previous_pairs[0].size),
+        requested_pairs=requested_pairs,
     )
 
 
 # --- Starting and executing a run ---
+
+PUBLISHED_COHORT_MESSAGE = (
+    "This cohort's matches are already published: a new run could never be published. "
+    "Change a pair through the re-match requests instead."
+)
+
+
+def cohort_published(cohort_id: int) -> bool:
+    """Whether the cohort has mentorships (a run of it was published; it is published once)."""
+    from programs.models import Mentorship
+
+    return Mentorship.objects.filter(cohort_id=cohort_id).exists()
 
 
 def match_run_start(
@@ -352,8 +388,9 @@ def match_run_start(
 ) -> MatchRun:
     """Record a queued run of ``cohort`` and enqueue `match_run_task` when the transaction commits.
 
-    Only input a user can fix raises (an unknown objective, a bad weight, a run already in progress); a cohort that
-    cannot be matched (no mentees, no mentors, no seats) still gets a run, whose summary says why."""
+    Only input a user can fix raises (an unknown objective, a bad weight, a run already in progress, a cohort whose
+    matches are published: such a run could never be published, so it is refused on ``cohort``, the API's 409); a
+    cohort that cannot be matched (no mentees, no mentors, no seats) still gets a run, whose summary says why."""
     if objective not in MatchRun.Objective.values:
         raise ValidationError({"objective": f"Choose one of: {', '.join(MatchRun.Objective.values)}."})
     if weights is None:  # the program's saved weights over the defaults
@@ -371,6 +408,8 @@ def match_run_start(
         )
         if in_progress.exists():
             raise ValidationError({"cohort": "A match run is already in progress for this cohort; wait for it."})
+        if cohort_published(cohort.pk):
+            raise ValidationError({"cohort": PUBLISHED_COHORT_MESSAGE})
         run = MatchRun(cohort=cohort, started_by=started_by, objective=objective, weights=resolved)
         run.full_clean()
         run.save()
@@ -524,6 +563,7 @@ def _execute(run: MatchRun) -> None:
         "greedy": _figures(loaded, solution.with_greedy, solution.greedy_scores),
         "seats": int(loaded.capacity.sum()),
         "locked": len(loaded.locked),
+        "accepted_requests": loaded.requested_pairs,
         "rejected_pairs": loaded.rejected_pairs,
         "previous_pairs": loaded.previous_pairs,
         "candidate_pairs": candidates.candidate_pairs,
@@ -822,12 +862,13 @@ def _check_rules(cohort: Cohort, run: MatchRun, proposals: list[MatchProposal]) 
         )
 
 
-def _publish_emails(cohort: Cohort, mentorships) -> list:
-    """One email to each mentor and each mentee of the new mentorships (rendered from templates/matching/email/)."""
+def _publish_emails(cohort: Cohort, mentorships, *, rematch: bool = False) -> list:
+    """One email to each mentor and each mentee of the new mentorships (rendered from templates/matching/email/).
+
+    Each mentorship carries ``mentee_ids`` (its mentees, for the lists in the emails). With ``rematch`` (a re-match
+    moved a mentee into it) only its ``new_mentee_ids`` and the mentor are written to, and the emails say so."""
     from django.core.mail import EmailMessage
     from django.template.loader import render_to_string
-
-    from programs.models import Application
 
     ids = {m.mentor_id for m in mentorships} | {mentee for m in mentorships for mentee in m.mentee_ids}
     people = {
@@ -839,12 +880,15 @@ def _publish_emails(cohort: Cohort, mentorships) -> list:
     for mentorship in mentorships:
         mentor = people[mentorship.mentor_id]
         mentees = [people[pk] for pk in mentorship.mentee_ids]
+        new_ids = getattr(mentorship, "new_mentee_ids", None) if rematch else None
+        new_mentees = [people[pk] for pk in new_ids] if new_ids is not None else mentees
         context = {"program": program, "cohort": cohort, "mentor": mentor, "mentees": mentees,
+                   "new_mentees": new_mentees, "rematch": rematch,
                    "group": mentorship.format == program.Format.GROUP}  # fmt: skip
-        subject = f"{program.name}: your mentorship"
+        subject = f"{program.name}: {'your new mentorship' if rematch else 'your mentorship'}"
         body = render_to_string("matching/email/published_mentor.txt", context)
         messages.append(EmailMessage(subject, body, None, [mentor.user.email]))
-        for mentee in mentees:
+        for mentee in new_mentees:
             others = [person for person in mentees if person.pk != mentee.pk]
             body = render_to_string(
                 "matching/email/published_mentee.txt", {**context, "mentee": mentee, "others": others}

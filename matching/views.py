@@ -89,7 +89,8 @@ def _cohort_page(request, cohort, *, form=None, weights_form=None):
     form = form or RunStartForm()
     weights_form = weights_form or _weights_form(cohort)
     runs = MatchRun.objects.filter(cohort=cohort).select_related("started_by__user")
-    context = {"cohort": cohort, "program": cohort.program, "form": form, "runs": runs, "weights_form": weights_form}
+    context = {"cohort": cohort, "program": cohort.program, "form": form, "runs": runs, "weights_form": weights_form,
+               "published": services.cohort_published(cohort.pk)}  # fmt: skip
     return render(
         request, "matching/cohort_runs.html", context, status=400 if form.errors or weights_form.errors else 200
     )
@@ -234,7 +235,10 @@ def _mentors(cohort) -> list[Application]:
 @matching_admin_required
 def run_detail(request, org_slug, run_id):
     run = access_run_by_id(run_id)
-    context = {"run": run, "cohort": run.cohort, "program": run.cohort.program}
+    context = {
+        "run": run, "cohort": run.cohort, "program": run.cohort.program,
+        "cohort_published": services.cohort_published(run.cohort_id),
+    }  # fmt: skip
     if run.status == MatchRun.Status.DONE:
         context |= {
             "figures": _figures(run.summary or {}),

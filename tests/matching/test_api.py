@@ -151,6 +151,15 @@ def test_start_a_run_then_read_its_status_progress_and_summary(
     assert detail["summary"]["matched"] == 2 and "greedy" in detail["summary"]
 
 
+def test_starting_a_run_on_a_published_cohort_is_a_409_and_creates_nothing(admin_client, tenant_a):
+    cohort, run, _proposal, _mentees, _mentors = computed(tenant_a)
+    assert post(admin_client, api(tenant_a, f"match-runs/{run.pk}/publish/")).status_code == 201
+    before = snapshot(tenant_a)
+    response = post(admin_client, api(tenant_a, f"cohorts/{cohort.pk}/match-runs/"), {"objective": "score"})
+    assert response.status_code == 409 and "already published" in response.json()["detail"]
+    assert snapshot(tenant_a) == before
+
+
 def test_unknown_weights_are_a_400_naming_the_field(admin_client, tenant_a):
     with tenant_a.scope():
         cohort, _mentees, _mentors = decision_cohort(tenant_a)

@@ -386,3 +386,69 @@ def test_a_real_worker_expires_requests_of_every_organization(worker, tenants, m
                 time.sleep(0.2)
             assert MentorRequest.objects.get(pk=stale).status == "expired"
             assert MentorRequest.objects.get(pk=fresh).status == "requested"
+
+
+# --- Match runs on mentee-choice cohorts ---
+
+
+def run_cohort(tenant):
+    """A mentee-choice cohort; skills-only scores: c1 wants A 1 -> 3, c2 A 1 -> 2; top (A at 5) and low (A at 2),
+    one seat each. top covers both fully (1.0); low covers c1 half (0.5) and c2 fully (1.0), so without requests the
+    optimal assignment is c1-top, c2-low."""
+    engineering, sales = tenant.departments
+    a = factories.make_skill("A")
+    cohort = choice_cohort()
+    c1 = apply(cohort, person(department=sales, name="Cem One"), MENTEE, {a: (1, 3)})
+    c2 = apply(cohort, person(department=sales, name="Cai Two"), MENTEE, {a: (1, 2)})
+    top = apply(cohort, person(department=engineering, name="Tom Top"), MENTOR, {a: 5}, capacity=1)
+    low = apply(cohort, person(department=engineering, name="Liv Low"), MENTOR, {a: 2}, capacity=1)
+    return cohort, (c1, c2), (top, low)
+
+
+def run_pairs(run):
+    from matching.models import MatchProposal
+
+    return {p.mentee_id: (p.mentor_id, p.state) for p in MatchProposal.objects.filter(run=run)}
+
+
+def test_a_match_run_keeps_accepted_requests_like_locked_pairs_taking_their_seats(tenant_a):
+    from tests.matching.test_runs import SKILLS_ONLY, run_now
+
+    with tenant_a.scope():
+        cohort, (c1, c2), (top, low) = run_cohort(tenant_a)
+        assert run_pairs(run_now(cohort, weights=SKILLS_ONLY)) == {c1.pk: (top.pk, "proposed"),
+                                                                   c2.pk: (low.pk, "proposed")}  # fmt: skip
+        factories.make_mentor_request(cohort, mentee=c2, mentor=top, status=MentorRequest.Status.ACCEPTED)
+        factories.make_mentor_request(cohort, mentee=c1, mentor=top, status=MentorRequest.Status.DECLINED)
+        run = run_now(cohort, weights=SKILLS_ONLY)
+        # c2 chose top and top accepted: kept, and top's only seat is taken, so c1 gets low.
+        assert run_pairs(run) == {c2.pk: (top.pk, "locked"), c1.pk: (low.pk, "proposed")}
+        assert (run.summary["locked"], run.summary["accepted_requests"], run.summary["matched"]) == (1, 1, 2)
+        from matching import services
+        from programs.models import MentorshipMentee
+
+        services.match_run_publish(run=run, published_by=tenant_a.admin, notify=False)
+        published = dict(MentorshipMentee.objects.values_list("mentee_id", "mentorship__mentor_id"))
+        assert published == {c2.pk: top.pk, c1.pk: low.pk}
+
+
+def test_an_accepted_request_wins_over_an_earlier_lock_and_needs_both_sides_accepted(tenant_a):
+    from matching import services
+    from matching.models import MatchProposal
+    from tests.matching.test_runs import SKILLS_ONLY, run_now
+
+    with tenant_a.scope():
+        cohort, (c1, c2), (top, low) = run_cohort(tenant_a)
+        first = run_now(cohort, weights=SKILLS_ONLY)
+        services.proposal_lock(proposal=MatchProposal.objects.get(run=first, mentee=c2))  # c2-low locked
+        request = factories.make_mentor_request(cohort, mentee=c2, mentor=top, status=MentorRequest.Status.ACCEPTED)
+        second = run_now(cohort, weights=SKILLS_ONLY)
+        assert run_pairs(second) == {c2.pk: (top.pk, "locked"), c1.pk: (low.pk, "proposed")}
+        assert second.summary["accepted_requests"] == 1
+        # A request whose mentor is no longer accepted is not kept (the latest run's lock of c2 applies again).
+        MentorRequest.objects.filter(pk=request.pk).update(status=MentorRequest.Status.WITHDRAWN)
+        factories.make_mentor_request(cohort, mentee=c2, mentor=low, status=MentorRequest.Status.ACCEPTED)
+        Application.objects.filter(pk=low.pk).update(status=Application.Status.WITHDRAWN)
+        third = run_now(cohort, weights=SKILLS_ONLY)
+        assert third.summary["accepted_requests"] == 0
+        assert run_pairs(third) == {c2.pk: (top.pk, "locked")}  # c1: top's seat is taken, low is gone

@@ -90,8 +90,13 @@ def test_a_run_is_published_once_and_decisions_stop_afterwards(tenant_a):
         assert set(error.value.message_dict) == {"run"}
         with pytest.raises(ValidationError, match="already published"):
             services.proposal_hand_pick(run=run, mentee=m1, mentor=mentors[2])
-        # A later run of the same cohort cannot publish a second set of mentorships.
-        later = run_now(cohort)
+        # A new run of the cohort is refused (it could never be published) ...
+        with pytest.raises(ValidationError, match="already published") as error:
+            services.match_run_start(cohort=cohort, started_by=tenant_a.admin)
+        assert set(error.value.message_dict) == {"cohort"}
+        # ... and a later run recorded some other way cannot publish a second set of mentorships.
+        later = factories.make_match_run(cohort, status=MatchRun.Status.DONE)
+        factories.make_match_proposal(later, mentee=m1, mentor=mentors[2])
         with pytest.raises(ValidationError, match="already published"):
             services.match_run_publish(run=later, published_by=tenant_a.admin)
         assert Mentorship.objects.filter(cohort=cohort).count() == 2
@@ -264,3 +269,32 @@ def test_publishing_is_for_matching_admins_and_another_organizations_run_is_404(
     with tenant_b.scope():
         assert not Mentorship.objects.exists()
         assert MatchRun.objects.get(pk=mine.pk).status == "done"
+
+
+def test_a_published_cohort_starts_no_more_runs_on_its_pages(client, tenant_a):
+    with tenant_a.scope():
+        cohort, _mentees, _mentors = decision_cohort(tenant_a)
+        older = run_now(cohort)
+        run = run_now(cohort)
+        failed = factories.make_match_run(cohort, status=MatchRun.Status.FAILED)
+        cohort_page = reverse("match_cohort_runs", kwargs={"org_slug": tenant_a.organization.slug,
+                                                           "cohort_id": cohort.pk})  # fmt: skip
+    login(client, tenant_a.admin)
+    assert "Start matching" in client.get(cohort_page).content.decode()  # before publishing
+    assert client.post(run_url("match_run_publish", tenant_a, run)).status_code == 302
+    html = client.get(cohort_page).content.decode()
+    assert "Start matching" not in html and 'id="start-published"' in html
+    assert "re-match requests" in html
+    for shown in (run, older, failed):  # no Re-run (and no Publish) on any run of the cohort any more
+        page = client.get(run_url("match_run_detail", tenant_a, shown)).content.decode()
+        assert run_url("match_run_rerun", tenant_a, shown) not in page
+        assert run_url("match_run_publish", tenant_a, shown) not in page
+    with tenant_a.scope():
+        runs = MatchRun.objects.count()
+    # Posting anyway is refused with the message and creates nothing.
+    response = client.post(cohort_page, {"objective": "score"}, follow=True)
+    assert "already published" in response.content.decode()
+    response = client.post(run_url("match_run_rerun", tenant_a, run), follow=True)
+    assert "already published" in response.content.decode()
+    with tenant_a.scope():
+        assert MatchRun.objects.count() == runs

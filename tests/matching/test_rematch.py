@@ -278,3 +278,172 @@ def test_in_a_mentee_choice_cohort_the_accepted_request_is_the_pair_and_is_repla
 
         assert choice.seats_taken(cohort) == {full.pk: 1, free.pk: 1}
         assert RematchRequest.objects.get().status == "resolved"
+
+
+# --- After publishing: the pair is the mentorship, and resolving moves the mentee ---
+
+
+def links(cohort):
+    """{mentee application: (mentorship id, mentor application, status)} of the cohort's mentorships."""
+    from programs.models import MentorshipMentee
+
+    return {
+        link.mentee_id: (link.mentorship_id, link.mentorship.mentor_id, link.mentorship.status)
+        for link in MentorshipMentee.objects.filter(mentorship__cohort=cohort).select_related("mentorship")
+    }
+
+
+def published_setting(tenant):
+    """`setting`, published: one 1:1 mentorship per pair (m1-x, m2-y, m3-z)."""
+    from matching import services
+
+    cohort, run, mentees, mentors = setting(tenant)
+    with tenant.scope():
+        services.match_run_publish(run=run, published_by=tenant.admin, notify=False)
+    return cohort, run, mentees, mentors
+
+
+def test_after_publishing_resolving_moves_the_mentee_to_a_new_one_to_one_mentorship(
+    client, tenant_a, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from programs.models import Mentorship
+
+    cohort, run, (m1, m2, _m3), mentors = published_setting(tenant_a)
+    with tenant_a.scope():
+        before, proposals = links(cohort), pairs(run)
+        old_id = before[m1.pk][0]
+        # The run's proposal is no longer what counts: the mentorship is.
+        MatchProposal.objects.filter(run=run, mentee=m1).update(mentor=mentors["w"])
+        pair = rematch.current_pair(mentee=m1)
+        assert pair.mentorship.pk == old_id and pair.mentor.pk == mentors["x"].pk and pair.proposal is None
+        MatchProposal.objects.filter(run=run, mentee=m1).update(mentor=mentors["x"])
+        request = rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="We never meet.")
+        assert request.current_mentor_id == mentors["x"].pk
+        [item] = rematch.rematch_queue(cohort=cohort)
+        assert item.current_mentor_id == mentors["x"].pk
+        assert (item.alternative.mentor_id, item.alternative.seats_left) == (mentors["y"].pk, 1)  # m2 has a seat
+    # The admin accepts it on the queue page; the emails go out when the transaction commits.
+    login(client, tenant_a.admin)
+    queue = url("match_rematch_queue", tenant_a, cohort_id=cohort.pk)
+    assert "moves to a mentorship of the new mentor" in client.get(queue).content.decode()
+    mail.outbox.clear()
+    decide = url("match_rematch_decide", tenant_a, request_id=request.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(decide, {"action": "accept", "mentor": mentors["y"].pk}).status_code == 302
+    with tenant_a.scope():
+        after = links(cohort)
+        new_id = after[m1.pk][0]
+        assert new_id not in (old_id, before[m2.pk][0])  # 1:1: a mentorship of its own, not m2's
+        assert after[m1.pk][1:] == (mentors["y"].pk, "active")
+        assert {k: v for k, v in after.items() if k != m1.pk} == {k: v for k, v in before.items() if k != m1.pk}
+        old, new = Mentorship.objects.get(pk=old_id), Mentorship.objects.get(pk=new_id)
+        assert old.status == Mentorship.Status.ENDED and not old.mentees.exists()
+        assert (new.format, new.run_id, new.published_by_id) == (Program.Format.ONE_TO_ONE, run.pk, tenant_a.admin.pk)
+        assert Mentorship.objects.filter(cohort=cohort, status="active").count() == 3
+        assert pairs(run) == proposals  # the run's proposals stay the record of what was published
+        assert RematchRequest.objects.get(pk=request.pk).status == "resolved"
+        assert rematch.current_pair(mentee=m1).mentorship.pk == new_id
+        emails = {m.membership.user.email: m for m in (m1, mentors["y"])}
+    by_recipient = {message.to[0]: message for message in mail.outbox}
+    assert set(by_recipient) == set(emails)  # the two new sides only: not x, not m2
+    mentee_body = by_recipient[m1.membership.user.email].body
+    assert "you have a new mentor" in mentee_body and "Your mentor is Yas Alternative" in mentee_body
+    assert "Mia One is now your mentee" in by_recipient[mentors["y"].membership.user.email].body
+
+    # Asked again: y is current, x an earlier mentor; the next allowed mentor with a seat is w.
+    with tenant_a.scope():
+        again = rematch.rematch_request_create(mentee=m1, created_by=mentors["y"].membership, reason="Still no.")
+        assert again.current_mentor_id == mentors["y"].pk
+        assert rematch.best_alternative(request=again).mentor_id == mentors["w"].pk
+
+
+def test_after_publishing_capacity_counts_the_published_mentees(tenant_a):
+    cohort, run, (m1, _m2, _m3), mentors = published_setting(tenant_a)
+    with tenant_a.scope():
+        # y (2 seats) gets a second mentee in a mentorship of its own: the run's proposals still say 1 of 2.
+        extra = apply(cohort, person(department=tenant_a.departments[1]), MENTEE, {})
+        mentorship = factories.make_mentorship(cohort, mentor=mentors["y"], run=run)
+        factories.make_mentorship_mentee(mentorship, mentee=extra)
+        request = rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="No.")
+        alternative = rematch.best_alternative(request=request)
+        assert alternative.mentor_id == mentors["w"].pk and alternative.seats_left == 1
+        with pytest.raises(ValidationError):
+            rematch.rematch_resolve(request=request, mentor=mentors["y"])
+        assert links(cohort)[m1.pk][1] == mentors["x"].pk
+
+
+def test_after_publishing_only_the_mentee_or_their_current_mentor_may_ask(tenant_a):
+    from programs.models import Mentorship
+
+    cohort, _run, (m1, _m2, _m3), mentors = published_setting(tenant_a)
+    with tenant_a.scope():
+        with pytest.raises(Http404):  # the run's mentor of another pair
+            rematch.rematch_request_create(mentee=m1, created_by=mentors["y"].membership, reason="Hm.")
+        Mentorship.objects.filter(pk=links(cohort)[m1.pk][0]).update(status=Mentorship.Status.ENDED)
+        with pytest.raises(Http404):  # an ended mentorship is no current pair
+            rematch.rematch_request_create(mentee=m1, created_by=m1.membership, reason="Hm.")
+        assert not RematchRequest.objects.exists()
+
+
+def group_setting(tenant):
+    """A published group cohort (ratio 2): p mentors g1 and g2, q mentors g3 (one free seat), r mentors nobody.
+    Every mentee wants A 1 -> 4; q teaches A at 3, r at 2 (so q is the better alternative while it has a seat)."""
+    from matching import services
+
+    engineering, sales = tenant.departments
+    with tenant.scope():
+        legal = factories.make_department("Legal")
+        a = factories.make_skill("A")
+        program = factories.make_program(status=Program.Status.RUNNING, format=Program.Format.GROUP, ratio=2)
+        cohort = factories.make_cohort(program)
+        g1, g2, g3 = (apply(cohort, person(department=sales, name=f"Gia {i}"), MENTEE, {a: (1, 4)}) for i in (1, 2, 3))
+        p = apply(cohort, person(department=engineering, name="Pia Group"), MENTOR, {a: 4}, capacity=2)
+        q = apply(cohort, person(department=legal, name="Quin Seat"), MENTOR, {a: 3}, capacity=2)
+        r = apply(cohort, person(department=legal, name="Ray None"), MENTOR, {a: 2}, capacity=2)
+        run = factories.make_match_run(cohort, status=MatchRun.Status.DONE)
+        for mentee, mentor in ((g1, p), (g2, p), (g3, q)):
+            factories.make_match_proposal(run, mentee=mentee, mentor=mentor)
+        services.match_run_publish(run=run, published_by=tenant.admin, notify=False)
+    return cohort, run, (g1, g2, g3), (p, q, r)
+
+
+def test_in_a_group_program_the_mentee_joins_a_group_with_a_free_seat_else_a_new_one(
+    tenant_a, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from programs.models import Mentorship
+
+    cohort, run, (g1, g2, g3), (p, q, r) = group_setting(tenant_a)
+    with tenant_a.scope():
+        start = links(cohort)
+        p_group, q_group = start[g1.pk][0], start[g3.pk][0]
+        assert start[g2.pk][0] == p_group
+        request = rematch.rematch_request_create(mentee=g1, created_by=g1.membership, reason="Too big a group.")
+        assert rematch.best_alternative(request=request).mentor_id == q.pk
+        mail.outbox.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            rematch.rematch_resolve(request=request, mentor=q, resolved_by=tenant_a.admin)
+        now = links(cohort)
+        assert now[g1.pk] == (q_group, q.pk, "active")  # joined q's group: a seat was free under the ratio
+        assert now[g2.pk] == (p_group, p.pk, "active") and now[g3.pk] == start[g3.pk]  # p keeps g2
+        assert Mentorship.objects.filter(cohort=cohort).count() == 2
+        by_recipient = {message.to[0]: message.body for message in mail.outbox}
+        assert set(by_recipient) == {g1.membership.user.email, q.membership.user.email}  # not g3, not p
+        assert "You are in a group with:\n- Gia 3" in by_recipient[g1.membership.user.email]
+        mentor_body = by_recipient[q.membership.user.email]
+        assert "Gia 1 is now your mentee" in mentor_body and "Gia 3" in mentor_body
+
+        # g2 next: q is full (2 of 2), so r, who mentors nobody yet, gets a new group; p's group is left empty.
+        second = rematch.rematch_request_create(mentee=g2, created_by=p.membership, reason="Alone now.")
+        assert rematch.best_alternative(request=second).mentor_id == r.pk
+        rematch.rematch_resolve(request=second, mentor=r, resolved_by=tenant_a.admin, notify=False)
+        final = links(cohort)
+        new = Mentorship.objects.get(pk=final[g2.pk][0])
+        assert (new.mentor_id, new.format, new.status, new.run_id) == (r.pk, Program.Format.GROUP, "active", run.pk)
+        assert new.pk not in (p_group, q_group)
+        assert Mentorship.objects.get(pk=p_group).status == Mentorship.Status.ENDED
+        assert Mentorship.objects.get(pk=q_group).status == Mentorship.Status.ACTIVE
+        assert final[g1.pk] == now[g1.pk] and final[g3.pk] == now[g3.pk]
