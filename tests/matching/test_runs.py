@@ -229,6 +229,30 @@ def test_previous_pairs_of_the_program_are_not_proposed_again(tenant_a):
         assert run.summary["previous_pairs"] == 1
 
 
+def test_pairs_of_another_cohorts_mentorships_count_as_met_for_rotation(tenant_a):
+    """A re-match after publishing changes a mentorship, not the published proposal: the mentorship counts too."""
+    with tenant_a.scope():
+        engineering, sales = tenant_a.departments
+        a = factories.make_skill()
+        first_cohort = new_cohort()
+        second_cohort = factories.make_cohort(first_cohort.program)
+        mentee_person, mentor_person, other_person = (
+            person(department=sales),
+            person(department=engineering),
+            person(department=engineering),
+        )
+        earlier_mentee = apply(first_cohort, mentee_person, MENTEE, {a: (1, 3)})
+        earlier_mentor = apply(first_cohort, mentor_person, MENTOR, {a: 5})
+        mentorship = factories.make_mentorship(first_cohort, mentor=earlier_mentor)  # no proposal behind it
+        factories.make_mentorship_mentee(mentorship, mentee=earlier_mentee)
+        mentee = apply(second_cohort, mentee_person, MENTEE, {a: (1, 3)})
+        apply(second_cohort, mentor_person, MENTOR, {a: 5})  # the better mentor, but met before
+        other = apply(second_cohort, other_person, MENTOR, {a: 4})
+        run = run_now(second_cohort)
+        assert pairs(run) == {mentee.pk: other.pk}
+        assert run.summary["previous_pairs"] == 1
+
+
 def test_seniority_comes_from_job_title_keywords():
     assert services.seniority_from_title("") == -1
     assert services.seniority_from_title("Software Engineer") == 2
