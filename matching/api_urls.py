@@ -9,6 +9,16 @@ urlpatterns = [
         api_views.CohortMatchRunListAPI.as_view(),
         name="api_cohort_match_runs",
     ),
+    path(
+        "cohorts/<int:cohort_id>/matching-weights/",
+        api_views.CohortMatchingWeightsAPI.as_view(),
+        name="api_cohort_matching_weights",
+    ),
+    path(
+        "cohorts/<int:cohort_id>/matching-weights/preview/",
+        api_views.CohortMatchingWeightsPreviewAPI.as_view(),
+        name="api_cohort_matching_weights_preview",
+    ),
     path("match-runs/<int:run_id>/", api_views.MatchRunDetailAPI.as_view(), name="api_match_run_detail"),
     path(
         "match-runs/<int:run_id>/proposals/",

@@ -1,4 +1,5 @@
-"""The matching API under /api/orgs/<org_slug>/: runs, their proposals and the decisions on them, publishing.
+"""The matching API under /api/orgs/<org_slug>/: runs, their proposals and the decisions on them, publishing, and a
+program's matching weights with their preview (through one of its cohorts, like the cohort's matching page).
 
 Thin shells over matching.services, for program admins and org admins (others: 403). Every id goes through an
 access_* helper inside the tenant scope, so another organization's id is a 404 that changes nothing. A decision on
@@ -16,14 +17,19 @@ from rest_framework.response import Response
 
 from matching import services
 from matching.access import access_proposal_by_id, access_run_by_id
+from matching.algorithms import DEFAULT_WEIGHTS
 from matching.models import MatchProposal, MatchRun
 from matching.serializers import (
     HandPickSerializer,
+    MatchingWeightsSerializer,
+    MatchingWeightsUpdateSerializer,
     MatchProposalSerializer,
     MatchRunSerializer,
     MatchRunStartSerializer,
     MentorshipSerializer,
     PublishResultSerializer,
+    WeightsPreviewRequestSerializer,
+    WeightsPreviewSerializer,
 )
 from mentorship.tenancy.api import OrganizationAPIMixin
 from mentorship.tenancy.models import Role
@@ -192,3 +198,61 @@ class MatchRunPublishAPI(MatchingAPIMixin, generics.GenericAPIView):
         mentorships = _call(services.match_run_publish, run=run, published_by=self.membership)
         data = {"run": _run_data(run.pk), "mentorships": MentorshipSerializer(mentorships, many=True).data}
         return Response(data, status=status.HTTP_201_CREATED)
+
+
+# --- A program's matching weights ---
+
+BAD_WEIGHTS = OpenApiResponse(
+    description="A weight is not a number from 0 to 10 or names an unknown factor: the errors are under "
+    "`weights.<factor>` (or `objective`)."
+)
+
+
+def _weights_data(program) -> dict:
+    saved = program.matching_weights if isinstance(program.matching_weights, dict) else {}
+    return MatchingWeightsSerializer(
+        {"program_id": program.pk, "weights": program.effective_matching_weights, "saved": saved,
+         "defaults": DEFAULT_WEIGHTS}
+    ).data  # fmt: skip
+
+
+class CohortMatchingWeightsAPI(MatchingAPIMixin, generics.GenericAPIView):
+    """The matching weights of the cohort's program (shared by all its cohorts): GET reads them, PUT replaces the
+    saved ones; later runs of the program's cohorts use them."""
+
+    serializer_class = MatchingWeightsSerializer
+
+    @extend_schema(responses={200: MatchingWeightsSerializer, 404: RESPONSES_404})
+    def get(self, request, org_slug, cohort_id):
+        cohort = access_cohort_by_id(cohort_id)
+        return Response(_weights_data(cohort.program))
+
+    @extend_schema(
+        request=MatchingWeightsUpdateSerializer,
+        responses={200: MatchingWeightsSerializer, 400: BAD_WEIGHTS, 404: RESPONSES_404},
+    )
+    def put(self, request, org_slug, cohort_id):
+        cohort = access_cohort_by_id(cohort_id)
+        payload = MatchingWeightsUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.program_matching_weights_set(program=cohort.program, weights=payload.validated_data["weights"])
+        return Response(_weights_data(cohort.program))
+
+
+class CohortMatchingWeightsPreviewAPI(MatchingAPIMixin, generics.GenericAPIView):
+    """The figures a run of the cohort would give now with the saved and with the proposed weights, side by side
+    (matched, matched %, mean and total score, cross-department share, departments covered) and the change; it
+    saves and runs nothing."""
+
+    serializer_class = WeightsPreviewSerializer
+
+    @extend_schema(
+        request=WeightsPreviewRequestSerializer,
+        responses={200: WeightsPreviewSerializer, 400: BAD_WEIGHTS, 404: RESPONSES_404},
+    )
+    def post(self, request, org_slug, cohort_id):
+        cohort = access_cohort_by_id(cohort_id)
+        payload = WeightsPreviewRequestSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        preview = services.match_weights_preview(cohort=cohort, **payload.validated_data)
+        return Response(WeightsPreviewSerializer(preview).data)

@@ -95,3 +95,84 @@ class MentorshipSerializer(serializers.ModelSerializer):
 class PublishResultSerializer(serializers.Serializer):
     run = MatchRunSerializer(read_only=True)
     mentorships = MentorshipSerializer(many=True, read_only=True)
+
+
+# --- A program's matching weights (through one of its cohorts) and their preview ---
+
+WEIGHT_HELP = "{factor: weight from 0 to 10}; factors left out keep their defaults. Factors: " + ", ".join(FACTORS)
+
+
+class WeightsField(serializers.DictField):
+    """{factor: number from 0 to 10}. Checked by `matching.services.matching_weight_errors`, so the API and the
+    page agree; errors are keyed by factor (``{"weights": {"charisma": ["Unknown factor ..."]}}``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", WEIGHT_HELP + ".")
+        super().__init__(child=serializers.FloatField(min_value=0, max_value=10), **kwargs)
+
+    def to_internal_value(self, data):
+        from matching.services import matching_weight_errors
+
+        if not isinstance(data, dict):
+            self.fail("not_a_dict", input_type=type(data).__name__)
+        cleaned, errors = matching_weight_errors(data)
+        if errors:
+            raise serializers.ValidationError({name: [message] for name, message in errors.items()})
+        return cleaned
+
+
+class MatchingWeightsSerializer(serializers.Serializer):
+    """The program's matching weights: the effective ones (defaults updated by the saved ones), the saved ones and
+    the defaults."""
+
+    program_id = serializers.IntegerField(read_only=True)
+    weights = serializers.DictField(
+        child=serializers.FloatField(), read_only=True, help_text="Effective weight per factor (what runs use)."
+    )
+    saved = serializers.DictField(
+        child=serializers.FloatField(), read_only=True, help_text="The weights saved for the program."
+    )
+    defaults = serializers.DictField(child=serializers.FloatField(), read_only=True)
+
+
+class MatchingWeightsUpdateSerializer(serializers.Serializer):
+    weights = WeightsField(help_text=WEIGHT_HELP + "; replaces the saved weights ({} resets to the defaults).")
+
+
+class WeightsPreviewRequestSerializer(serializers.Serializer):
+    weights = WeightsField(help_text=WEIGHT_HELP + "; the proposed weights, compared with the saved ones.")
+    objective = serializers.ChoiceField(choices=MatchRun.Objective.choices, default=MatchRun.Objective.SCORE)
+
+
+class PreviewFiguresSerializer(serializers.Serializer):
+    mentees = serializers.IntegerField()
+    mentors = serializers.IntegerField()
+    matched = serializers.IntegerField()
+    matched_pct = serializers.FloatField(help_text="Matched mentees, in percent.")
+    mean_score = serializers.FloatField()
+    total_score = serializers.FloatField()
+    cross_department_share = serializers.FloatField(help_text="Pairs across departments, in percent.")
+    departments_covered = serializers.IntegerField()
+
+
+class ChangeFiguresSerializer(serializers.Serializer):
+    """Proposed minus current, per figure (percentages in points)."""
+
+    mentees = serializers.FloatField()
+    mentors = serializers.FloatField()
+    matched = serializers.FloatField()
+    matched_pct = serializers.FloatField()
+    mean_score = serializers.FloatField()
+    total_score = serializers.FloatField()
+    cross_department_share = serializers.FloatField()
+    departments_covered = serializers.FloatField()
+
+
+class WeightsPreviewSerializer(serializers.Serializer):
+    """What a run of the cohort would give now with the saved and with the proposed weights; nothing is written."""
+
+    current = PreviewFiguresSerializer(read_only=True)
+    proposed = PreviewFiguresSerializer(read_only=True)
+    change = ChangeFiguresSerializer(read_only=True)
+    current_weights = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    proposed_weights = serializers.DictField(child=serializers.FloatField(), read_only=True)

@@ -959,26 +959,33 @@ def match_run_publish(*, run: MatchRun, published_by: Membership | None, notify:
 MAX_WEIGHT = 10.0
 
 
-def clean_matching_weights(weights) -> dict[str, float]:
-    """``weights`` as {factor: float}: each a known factor with a number from 0 to ``MAX_WEIGHT``. A ValidationError
-    on ``weights`` otherwise (an unknown factor, a value that is not a number or out of range)."""
-    if not isinstance(weights, dict):
-        raise ValidationError({"weights": "Give the weights as a mapping of factor to number."})
-    errors, cleaned = [], {}
+def matching_weight_errors(weights: dict) -> tuple[dict[str, float], dict[str, str]]:
+    """``weights`` checked factor by factor: ({factor: float} of the good ones, {factor: message} of the others).
+    Each must be a known factor with a number from 0 to ``MAX_WEIGHT`` (not a boolean)."""
+    errors, cleaned = {}, {}
     for name, value in weights.items():
         if name not in FACTORS:
-            errors.append(f"Unknown factor {name!r}; expected one of {', '.join(FACTORS)}.")
+            errors[name] = f"Unknown factor {name!r}; expected one of {', '.join(FACTORS)}."
             continue
         try:
             number = float(value)
         except (TypeError, ValueError):
             number = float("nan")
         if isinstance(value, bool) or not np.isfinite(number) or not 0 <= number <= MAX_WEIGHT:
-            errors.append(f"The weight of {name!r} must be a number from 0 to {MAX_WEIGHT:g}.")
+            errors[name] = f"The weight of {name!r} must be a number from 0 to {MAX_WEIGHT:g}."
             continue
         cleaned[name] = number
+    return cleaned, errors
+
+
+def clean_matching_weights(weights) -> dict[str, float]:
+    """``weights`` as {factor: float}: each a known factor with a number from 0 to ``MAX_WEIGHT``. A ValidationError
+    on ``weights`` otherwise (an unknown factor, a value that is not a number or out of range)."""
+    if not isinstance(weights, dict):
+        raise ValidationError({"weights": "Give the weights as a mapping of factor to number."})
+    cleaned, errors = matching_weight_errors(weights)
     if errors:
-        raise ValidationError({"weights": errors})
+        raise ValidationError({"weights": list(errors.values())})
     return cleaned
 
 
@@ -997,9 +1004,12 @@ def program_matching_weights_set(*, program, weights: dict) -> dict[str, float]:
 def match_weights_preview(*, cohort: Cohort, weights: dict, objective: str = "score") -> dict:
     """What a run of ``cohort`` would give with the program's saved weights and with ``weights`` (proposed, over the
     defaults), computed like a run (same inputs, locks and rejections, same scoring and assignment) but writing
-    nothing. Returns {"current": figures, "proposed": figures, "current_weights": ..., "proposed_weights": ...}, the
-    figures as in a run's summary (matched and matched_pct, mean_score, cross_department_share,
-    departments_covered, ...)."""
+    nothing. Returns {"current": figures, "proposed": figures, "change": proposed minus current per figure,
+    "current_weights": ..., "proposed_weights": ...}, the figures as in a run's summary (matched and matched_pct,
+    mean_score, cross_department_share, departments_covered, ...). A bad weight is a ValidationError on
+    ``weights``, an unknown objective on ``objective``."""
+    if objective not in MatchRun.Objective.values:
+        raise ValidationError({"objective": f"Choose one of: {', '.join(MatchRun.Objective.values)}."})
     proposed_weights = resolve_weights(clean_matching_weights(weights))
     current_weights = resolve_weights(cohort.program.effective_matching_weights)
     loaded = cohort_arrays(cohort=cohort)
@@ -1007,4 +1017,5 @@ def match_weights_preview(*, cohort: Cohort, weights: dict, objective: str = "sc
     for key, chosen in (("current", current_weights), ("proposed", proposed_weights)):
         solution = _solve(loaded, weights=chosen, cross_functional=cohort.program.cross_functional, objective=objective)
         out[key] = _figures(loaded, solution.final, solution.pair_scores)
+    out["change"] = {name: round(out["proposed"][name] - out["current"][name], 4) for name in out["current"]}
     return out

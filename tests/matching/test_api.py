@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from matching import services
 from matching.models import MatchProposal, MatchRun
 from mentorship.tenancy.models import Role
-from programs.models import Mentorship
+from programs.models import Mentorship, Program
 from tests import factories
 from tests.conftest import login
 from tests.matching.test_runs import MENTEE, MENTOR, apply, decision_cohort, new_cohort, person, run_now
@@ -47,8 +47,21 @@ def endpoints(cohort, run, proposal, mentees, mentors):
     ]
 
 
+def weights_endpoints(cohort):
+    """(method, path, body) of the matching-weights endpoints of the cohort's program."""
+    return [
+        ("get", f"cohorts/{cohort.pk}/matching-weights/", None),
+        ("put", f"cohorts/{cohort.pk}/matching-weights/", {"weights": {"skills": 9}}),
+        ("post", f"cohorts/{cohort.pk}/matching-weights/preview/", {"weights": {"skills": 9}}),
+    ]
+
+
 def call(client, method, url, body):
-    return client.get(url) if method == "get" else post(client, url, body)
+    if method == "get":
+        return client.get(url)
+    if method == "put":
+        return client.put(url, body or {}, content_type="application/json")
+    return post(client, url, body)
 
 
 def snapshot(tenant):
@@ -57,6 +70,7 @@ def snapshot(tenant):
             MatchRun.objects.count(),
             sorted(MatchProposal.objects.values_list("pk", "mentor_id", "state")),
             Mentorship.objects.count(),
+            sorted(Program.objects.values_list("pk", "matching_weights")),
         )
 
 
@@ -75,7 +89,7 @@ def test_another_organizations_ids_are_404_and_change_nothing(admin_client, tena
     computed(tenant_a)
     theirs = computed(tenant_b)
     before = snapshot(tenant_b)
-    for method, path, body in endpoints(*theirs):
+    for method, path, body in endpoints(*theirs) + weights_endpoints(theirs[0]):
         # Tenant B's ids through my organization's URL, and my login on tenant B's URL.
         assert call(admin_client, method, api(tenant_a, path), body).status_code == 404, path
         assert call(admin_client, method, api(tenant_b, path), body).status_code == 404, path
@@ -103,7 +117,7 @@ def test_members_without_an_admin_role_get_403_and_change_nothing(tenant_a, role
         outsider = factories.make_membership(roles=roles)
     client = login(Client(), outsider)
     before = snapshot(tenant_a)
-    for method, path, body in endpoints(*ids):
+    for method, path, body in endpoints(*ids) + weights_endpoints(ids[0]):
         assert call(client, method, api(tenant_a, path), body).status_code == 403, path
     assert snapshot(tenant_a) == before
 
@@ -114,6 +128,8 @@ def test_program_admins_use_the_api(tenant_a, program_admin, monkeypatch):
     client = login(Client(), program_admin)
     assert client.get(api(tenant_a, f"match-runs/{run.pk}/")).status_code == 200
     assert client.get(api(tenant_a, f"cohorts/{cohort.pk}/match-runs/")).status_code == 200
+    for method, path, body in weights_endpoints(cohort):
+        assert call(client, method, api(tenant_a, path), body).status_code == 200, path
 
 
 # --- Runs ---
@@ -292,8 +308,13 @@ def test_the_schema_describes_every_matching_endpoint_and_its_conflict(db):
     for path in (
         "cohorts/{cohort_id}/match-runs/", "match-runs/{run_id}/", "match-runs/{run_id}/proposals/",
         "proposals/{proposal_id}/lock/", "proposals/{proposal_id}/reject/", "match-runs/{run_id}/hand-pick/",
-        "match-runs/{run_id}/publish/",
+        "match-runs/{run_id}/publish/", "cohorts/{cohort_id}/matching-weights/",
+        "cohorts/{cohort_id}/matching-weights/preview/",
     ):  # fmt: skip
         assert base + path in paths, path
     assert "409" in paths[base + "match-runs/{run_id}/publish/"]["post"]["responses"]
+    assert "409" in paths[base + "cohorts/{cohort_id}/match-runs/"]["post"]["responses"]
+    weights = paths[base + "cohorts/{cohort_id}/matching-weights/"]
+    assert {"get", "put"} <= set(weights) and "400" in weights["put"]["responses"]
+    assert "400" in paths[base + "cohorts/{cohort_id}/matching-weights/preview/"]["post"]["responses"]
     assert "409" in paths[base + "proposals/{proposal_id}/lock/"]["post"]["responses"]

@@ -240,3 +240,97 @@ def test_another_organizations_cohort_is_404_and_nothing_changes(client, tenants
     response = client.post(url("match_weights_save", tenant_a, cohort_id=own.pk), {"weight_skills": "3"})
     assert response.status_code == 302
     assert saved_weights(tenant_a, own.program) == {"skills": 3.0}
+
+
+# --- API: GET/PUT cohorts/<id>/matching-weights/ and POST .../preview/ ---
+
+
+def api(tenant, cohort, suffix=""):
+    return f"/api/orgs/{tenant.organization.slug}/cohorts/{cohort.pk}/matching-weights/{suffix}"
+
+
+def test_the_api_reads_and_replaces_the_programs_weights_and_a_run_uses_them(
+    client, tenant_a, program_admin, monkeypatch
+):
+    monkeypatch.setattr("matching.tasks.match_run_task.delay", lambda **kwargs: None)
+    cohort, *_ = flip_cohort(tenant_a)
+    login(client, program_admin)
+    body = client.get(api(tenant_a, cohort)).json()
+    assert body == {"program_id": cohort.program_id, "weights": DEFAULT_WEIGHTS, "saved": {},
+                    "defaults": DEFAULT_WEIGHTS}  # fmt: skip
+    response = client.put(api(tenant_a, cohort), {"weights": {"cross_functional": 10, "skills": 2.5}},
+                          content_type="application/json")  # fmt: skip
+    assert response.status_code == 200, response.content
+    assert response.json()["saved"] == {"cross_functional": 10.0, "skills": 2.5}
+    assert response.json()["weights"] == {**DEFAULT_WEIGHTS, "cross_functional": 10.0, "skills": 2.5}
+    assert client.get(api(tenant_a, cohort)).json() == response.json()
+    assert saved_weights(tenant_a, cohort.program) == {"cross_functional": 10.0, "skills": 2.5}
+    with tenant_a.scope():
+        fresh = type(cohort).objects.select_related("program").get(pk=cohort.pk)
+        run = services.match_run_start(cohort=fresh, started_by=None)
+        assert run.weights == {**DEFAULT_WEIGHTS, "cross_functional": 10.0, "skills": 2.5}
+    # PUT replaces: {} goes back to the defaults.
+    assert client.put(api(tenant_a, cohort), {"weights": {}}, content_type="application/json").status_code == 200
+    assert saved_weights(tenant_a, cohort.program) == {}
+
+
+@pytest.mark.parametrize("path", ["", "preview/"])
+def test_bad_weights_are_400s_naming_each_factor_and_change_nothing(client, tenant_a, path):
+    cohort, *_ = flip_cohort(tenant_a)
+    login(client, tenant_a.admin)
+
+    def send(data):
+        if path:
+            return client.post(api(tenant_a, cohort, path), data, content_type="application/json")
+        return client.put(api(tenant_a, cohort, path), data, content_type="application/json")
+
+    response = send({"weights": {"charm": 1, "skills": 10.5, "themes": -1, "language": True, "seniority": 3}})
+    assert response.status_code == 400
+    errors = response.json()["weights"]
+    assert set(errors) == {"charm", "skills", "themes", "language"}
+    assert "Unknown factor 'charm'" in errors["charm"][0] and "from 0 to 10" in errors["skills"][0]
+    for data in ({}, {"weights": ["skills"]}, {"weights": "skills=1"}):
+        response = send(data)
+        assert response.status_code == 400 and set(response.json()) == {"weights"}, data
+    if path:
+        response = send({"weights": {"skills": 1}, "objective": "fastest"})
+        assert response.status_code == 400 and set(response.json()) == {"objective"}
+    assert saved_weights(tenant_a, cohort.program) == {}
+    assert counts(tenant_a) == (0, 0, 0)
+
+
+def test_the_api_preview_gives_both_sets_of_figures_side_by_side_and_writes_nothing(client, tenant_a):
+    cohort, *_ = flip_cohort(tenant_a)
+    login(client, tenant_a.admin)
+    response = client.post(api(tenant_a, cohort, "preview/"), {"weights": {"cross_functional": 10}},
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["current_weights"] == DEFAULT_WEIGHTS
+    assert body["proposed_weights"] == {**DEFAULT_WEIGHTS, "cross_functional": 10.0}
+    assert (body["current"]["cross_department_share"], body["proposed"]["cross_department_share"]) == (0.0, 100.0)
+    assert body["current"]["matched"] == body["proposed"]["matched"] == 1
+    assert body["change"]["cross_department_share"] == 100.0 and body["change"]["matched"] == 0
+    assert set(body["current"]) == {"mentees", "mentors", "matched", "matched_pct", "mean_score", "total_score",
+                                    "cross_department_share", "departments_covered"}  # fmt: skip
+    assert saved_weights(tenant_a, cohort.program) == {}
+    assert counts(tenant_a) == (0, 0, 0)
+
+
+def test_the_api_answers_404_for_another_organizations_cohort_and_changes_nothing(client, tenants):
+    tenant_a, tenant_b = tenants
+    theirs, *_ = flip_cohort(tenant_b)
+    mine, *_ = flip_cohort(tenant_a)
+    login(client, tenant_a.admin)
+    payload = {"weights": {"skills": 9}}
+    for method, path in (("get", ""), ("put", ""), ("post", "preview/")):
+        for url_ in (api(tenant_a, theirs, path), api(tenant_b, theirs, path), api(tenant_b, mine, path)):
+            if method == "get":
+                response = client.get(url_)
+            else:
+                response = getattr(client, method)(url_, payload, content_type="application/json")
+            assert response.status_code == 404, (method, url_)
+    assert saved_weights(tenant_b, theirs.program) == {} and saved_weights(tenant_a, mine.program) == {}
+    assert counts(tenant_b) == (0, 0, 0)
+    # My own cohort's weights do answer.
+    assert client.get(api(tenant_a, mine)).json()["program_id"] == mine.program_id
