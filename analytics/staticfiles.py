@@ -33,7 +33,8 @@ class PlotlyFinder(BaseFinder):
 
     def check(self, **kwargs):
         if not self.bundle.is_file():
-            return [Error(f"plotly.js is missing from the installed plotly wheel ({self.bundle}).", id="analytics.E001")]
+            message = f"plotly.js is missing from the installed plotly wheel ({self.bundle})."
+            return [Error(message, id="analytics.E001")]
         return []
 
     def find(self, path, find_all=False, **kwargs):
