@@ -155,6 +155,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "programs.reminders_send",
         "schedule": 24 * 60 * 60,
     },
+    "metrics-nightly": {  # analytics: one computation per organization (incremental, full once a week)
+        "task": "analytics.metrics_nightly",
+        "schedule": 24 * 60 * 60,
+    },
 }
 
 # --- Accounts (django-allauth): email login, verification, MFA, invitation-only sign-up. ---

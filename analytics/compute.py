@@ -1,0 +1,304 @@
+"""Running one computation of an organization's metrics: what to recompute, the SQL steps, progress, the lock.
+
+`metrics_run_execute(run=...)` is what the Celery task, the backfill command and the benchmark call, inside the
+organization's tenant scope. A run:
+
+1. takes the organization's advisory lock (`pg_try_advisory_lock`), held by its database session for the whole
+   run: a second computation of the same organization is skipped, and a run whose worker died is recognisable at
+   once (its lock is gone with its connection; see `run_is_alive`);
+2. plans the slice: **full** = every month since the first cohort (or since `from_month`) and every cohort;
+   **incremental** = the current and previous month, the months of sessions changed since the last successful run
+   (logged late, corrected, cancelled), and the cohorts still running or whose data changed since then;
+3. computes the families one after the other (analytics/sql.py), each in one transaction (base cells, roll-up,
+   derived figures, then the complementary suppression), reporting progress between them on the run row;
+4. marks the run succeeded (or failed, with the error).
+
+Whatever happens, the rows are those of the data: a rerun recomputes its slice completely and writes the same rows,
+and a run that died left every family either as it was or fully recomputed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+
+from analytics import privacy, sql
+from analytics.definitions import METRICS, PAIRED, family_metrics, month_key
+from analytics.models import MetricsRun
+from mentorship.tenancy.models import Organization
+from mentorship.tenancy.scope import require_organization_id
+
+logger = logging.getLogger(__name__)
+
+# Session settings of the computation's transactions: hash joins and aggregates of a few million rows in memory.
+WORK_MEM = "128MB"
+# A deliberate pause after each phase, for the test that kills a worker in the middle of a run (never set otherwise).
+PHASE_DELAY_ENV = "METRICS_PHASE_DELAY_SECONDS"
+
+PHASES = (
+    ("plan", "Planning"),
+    ("matches", "Matches, goals and collaboration"),
+    ("sessions", "Participation, attendance and feedback"),
+    ("capability", "Capability growth and the pulse"),
+    ("reach", "Reach"),
+)
+
+Progress = Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class Plan:
+    now: datetime
+    months: list[date] | None  # None: every month
+    cohorts: list[int] | None  # None: every cohort
+
+    @property
+    def current_month(self) -> date:
+        return first_of_month(self.now)
+
+    @property
+    def month_keys(self) -> list[str] | None:
+        return None if self.months is None else [month_key(m.year, m.month) for m in self.months]
+
+    def describe(self) -> list[str]:
+        return ["every month" if self.months is None else key for key in (self.month_keys or [None])] + ["to-date"]
+
+
+def first_of_month(moment: datetime) -> date:
+    moment = moment.astimezone(UTC)
+    return date(moment.year, moment.month, 1)
+
+
+def previous_month(month: date) -> date:
+    return (month - timedelta(days=1)).replace(day=1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    months, month = [], first
+    while month <= last:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+@cache
+def t_critical_values() -> list[float]:
+    """The 97.5 % quantile of Student's t for 1..T_CRITICAL_LIMIT degrees of freedom (95 % two-sided)."""
+    from scipy.special import stdtrit  # the inverse of Student's t distribution (scipy.stats loads far more)
+
+    return [round(float(value), 6) for value in stdtrit(range(1, sql.T_CRITICAL_LIMIT + 1), 0.975)]
+
+
+# --- The lock: one computation per organization; a dead run has no lock ---
+
+
+def _try_lock(organization_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [sql.ADVISORY_LOCK_CLASS, organization_id])
+        return cursor.fetchone()[0]
+
+
+def _unlock(organization_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [sql.ADVISORY_LOCK_CLASS, organization_id])
+
+
+def computation_in_progress(organization_id: int) -> bool:
+    """Whether some database session holds the organization's computation lock (a live run)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND objid = %s "
+            "AND objsubid = 2 AND granted)",
+            [sql.ADVISORY_LOCK_CLASS, organization_id],
+        )
+        return cursor.fetchone()[0]
+
+
+# --- Planning ---
+
+
+def _last_success() -> MetricsRun | None:
+    return MetricsRun.objects.filter(status=MetricsRun.Status.SUCCEEDED).order_by("-started_at").first()
+
+
+def plan_run(run: MetricsRun, now: datetime, *, min_group_size: int) -> Plan:
+    """Full: every month and cohort (or the months from `from_month`). Incremental: see the module docstring; it is
+    full when nothing succeeded before or the minimum group size changed since (every suppression is revised)."""
+    current = first_of_month(now)
+    if run.mode == MetricsRun.Mode.FULL:
+        if not run.from_month:
+            return Plan(now=now, months=None, cohorts=None)
+        year, month = (int(part) for part in run.from_month.split("-"))
+        return Plan(now=now, months=months_between(date(year, month, 1), current), cohorts=None)
+    last = _last_success()
+    if last is None or last.min_group_size != min_group_size:
+        return Plan(now=now, months=None, cohorts=None)
+    since = last.started_at
+    previous = previous_month(current)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT
+              ARRAY(SELECT DISTINCT date_trunc('month', s.starts_at AT TIME ZONE 'UTC')::date
+                    FROM programs_mentoringsession s
+                    WHERE s.updated_at >= %(since)s AND s.starts_at < %(previous)s::timestamp AT TIME ZONE 'UTC'
+                    UNION
+                    SELECT DISTINCT date_trunc('month', s.starts_at AT TIME ZONE 'UTC')::date
+                    FROM programs_sessionfeedback f JOIN programs_mentoringsession s ON s.id = f.session_id
+                    WHERE f.created_at >= %(since)s AND s.starts_at < %(previous)s::timestamp AT TIME ZONE 'UTC'),
+              ARRAY(SELECT id FROM programs_cohort WHERE ends_on >= %(previous)s
+                    UNION SELECT ms.cohort_id FROM programs_mentoringsession s
+                          JOIN programs_mentorship ms ON ms.id = s.mentorship_id WHERE s.updated_at >= %(since)s
+                    UNION SELECT cohort_id FROM programs_mentorship WHERE created_at >= %(since)s
+                    UNION SELECT cohort_id FROM programs_application WHERE decided_at >= %(since)s
+                    UNION SELECT cohort_id FROM programs_capabilityassessment WHERE updated_at >= %(since)s
+                    UNION SELECT cohort_id FROM programs_pulsesurvey WHERE created_at >= %(since)s
+                    UNION SELECT ms.cohort_id FROM programs_goal g
+                          JOIN programs_mentorship ms ON ms.id = g.mentorship_id WHERE g.updated_at >= %(since)s)
+            """,
+            {"since": since, "previous": previous},
+        )
+        late_months, cohorts = cursor.fetchone()
+    months = sorted({previous, current, *late_months})
+    return Plan(now=now, months=months, cohorts=sorted(cohorts))
+
+
+# --- The steps ---
+
+
+def _params(plan: Plan, organization: Organization) -> dict:
+    return {
+        "org": organization.pk,
+        "now": plan.now,
+        "current_month": plan.current_month,
+        "months": plan.months,
+        "month_keys": plan.month_keys,
+        "month_from": plan.months[0] if plan.months else None,
+        "month_indexes": None if plan.months is None else [m.year * 12 + m.month - 1 for m in plan.months],
+        "current_mi": plan.current_month.year * 12 + plan.current_month.month - 1,
+        "cohorts": plan.cohorts,
+        "k": organization.min_group_size,
+        "t975": t_critical_values(),
+        "department_metrics": sql.department_metrics(),
+        "paired_metrics": [m.slug for m in METRICS.values() if m.kind == PAIRED],
+    }
+
+
+def _write(cursor, statement: str, slice_condition: str, params: dict, metrics: list[str]) -> tuple[int, int]:
+    cursor.execute(sql.upsert(statement, slice_condition), {**params, "metrics": metrics})
+    return cursor.fetchone()
+
+
+def _family(family: str, plan: Plan, params: dict) -> tuple[int, int]:
+    """Compute one family in one transaction; returns (rows written, rows deleted)."""
+    written = deleted = 0
+    base = sql.base_metrics(family)
+    everything = [m.slug for m in family_metrics(family)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these statements
+        # Every statement aggregates whole tables: hash joins are right, and the snapshot table has no statistics
+        # before its first computation (a nested loop over its freshly written rows would take minutes).
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        steps: list[tuple[str, str, list[str]]] = []
+        if family == "matches":
+            steps = [
+                (sql.MATCHES, sql.base_slice(sql.PERIOD_TO_DATE), base),
+                (sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base),
+                (sql.NETWORK_DENSITY, sql.metric_slice(sql.PERIOD_TO_DATE), ["network_density"]),
+            ]
+        elif family == "sessions":
+            all_cohorts = {**params, "cohorts": None}
+            for statement, condition, metrics, step_params in (
+                (sql.SESSIONS_MONTHLY, sql.base_slice(sql.PERIOD_MONTHS), base, all_cohorts),
+                (sql.SESSIONS_TO_DATE, sql.base_slice(sql.PERIOD_TO_DATE), base, all_cohorts),
+            ):
+                step_written, step_deleted = _write(cursor, statement, condition, step_params, metrics)
+                written, deleted = written + step_written, deleted + step_deleted
+            steps = [
+                (sql.rollup(sql.PERIOD_ANY), sql.rollup_slice(sql.PERIOD_ANY), base),
+                (sql.attendance_gap(sql.PERIOD_ANY), sql.metric_slice(sql.PERIOD_ANY), ["attendance_gap"]),
+            ]
+        elif family == "capability":
+            steps = [
+                (sql.CAPABILITY, sql.base_slice(sql.PERIOD_TO_DATE), base),
+                (sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base),
+            ]
+        elif family == "reach":
+            steps = [(sql.REACH, sql.metric_slice(sql.PERIOD_TO_DATE), ["reach_rate"])]
+        for statement, condition, metrics in steps:
+            step_written, step_deleted = _write(cursor, statement, condition, params, metrics)
+            written, deleted = written + step_written, deleted + step_deleted
+        period = sql.PERIOD_ANY if family == "sessions" else sql.PERIOD_TO_DATE
+        written += privacy.suppress_snapshot_rows(
+            metrics=everything, period_condition=period, params=params, min_size=params["k"]
+        )
+    return written, deleted
+
+
+# --- The run ---
+
+
+def _update(run: MetricsRun, **fields) -> None:
+    """A short update of its own (autocommit outside a transaction), so a page polling the run sees it at once."""
+    for name, value in fields.items():
+        setattr(run, name, value)
+    MetricsRun.objects.filter(pk=run.pk).update(**fields)
+
+
+def metrics_run_execute(*, run: MetricsRun, now: datetime | None = None, report: Progress | None = None) -> MetricsRun:
+    """Compute `run` (inside its organization's scope). A finished run is left as it is (a redelivered task); a run
+    found running is started over, its lock showing that nobody else is computing."""
+    if run.status in (MetricsRun.Status.SUCCEEDED, MetricsRun.Status.FAILED, MetricsRun.Status.SKIPPED):
+        return run
+    organization = Organization.objects.get(pk=require_organization_id())
+    if not _try_lock(organization.pk):
+        _update(run, status=MetricsRun.Status.SKIPPED, finished_at=timezone.now(),
+                error="Another computation of this organization was running.")  # fmt: skip
+        return run
+    try:
+        now = now or timezone.now()
+        _update(
+            run, status=MetricsRun.Status.RUNNING, started_at=now, heartbeat_at=timezone.now(), progress=0,
+            phase=PHASES[0][1], min_group_size=organization.min_group_size, error="", rows_written=0, rows_deleted=0,
+        )  # fmt: skip
+        plan = plan_run(run, now, min_group_size=organization.min_group_size)
+        _update(run, periods=plan.describe())
+        params = _params(plan, organization)
+        delay = float(os.environ.get(PHASE_DELAY_ENV) or 0)
+        written = deleted = 0
+        families = [name for name, _ in PHASES[1:]]
+        for index, family in enumerate(families):
+            label = dict(PHASES)[family]
+            _update(run, phase=label, heartbeat_at=timezone.now())
+            if report:
+                report(run.progress, label)
+            started = time.monotonic()
+            family_written, family_deleted = _family(family, plan, params)
+            written, deleted = written + family_written, deleted + family_deleted
+            logger.info("metrics %s of organization %s: %.2f s", family, organization.pk, time.monotonic() - started)
+            _update(run, progress=round(100 * (index + 1) / len(families)), heartbeat_at=timezone.now(),
+                    rows_written=written, rows_deleted=deleted)  # fmt: skip
+            if delay:
+                time.sleep(delay)
+        _update(run, status=MetricsRun.Status.SUCCEEDED, phase="", finished_at=timezone.now())
+        if report:
+            report(100, "Done")
+    except Exception as error:
+        logger.exception("metrics run %s failed", run.pk)
+        _update(run, status=MetricsRun.Status.FAILED, finished_at=timezone.now(),
+                error=f"{type(error).__name__}: {error}")  # fmt: skip
+        raise
+    finally:
+        with contextlib.suppress(DatabaseError):  # a lost connection took the lock with it
+            _unlock(organization.pk)
+    return run
