@@ -266,9 +266,12 @@ def metrics_run_execute(*, run: MetricsRun, now: datetime | None = None, report:
                 error="Another computation of this organization was running.")  # fmt: skip
         return run
     try:
-        now = now or timezone.now()
+        # `now` is what the figures are as of (tests pass a fixed one); started_at is when this run really began,
+        # which the next incremental run compares with the rows' updated_at to find late changes.
+        started = timezone.now()
+        now = now or started
         _update(
-            run, status=MetricsRun.Status.RUNNING, started_at=now, heartbeat_at=timezone.now(), progress=0,
+            run, status=MetricsRun.Status.RUNNING, started_at=started, heartbeat_at=started, progress=0,
             phase=PHASES[0][1], min_group_size=organization.min_group_size, error="", rows_written=0, rows_deleted=0,
         )  # fmt: skip
         plan = plan_run(run, now, min_group_size=organization.min_group_size)
