@@ -78,6 +78,14 @@ finalized AS (
 )"""
 
 _KEY = "metric, scope_type, scope_id, department_id, period, dimension"
+CELL_COLUMNS = (*_KEY.split(", "), "numerator", "denominator", "group_size", "extra")
+# The cells a base statement computed, sent back as one array per column (analytics/compute.py `_write`).
+FROM_ARRAYS = """
+SELECT * FROM unnest(%(cell_metric)s::text[], %(cell_scope_type)s::text[], %(cell_scope_id)s::bigint[],
+                     %(cell_department_id)s::bigint[], %(cell_period)s::text[], %(cell_dimension)s::text[],
+                     %(cell_numerator)s::numeric[], %(cell_denominator)s::numeric[], %(cell_group_size)s::int[],
+                     %(cell_extra)s::text[]::jsonb[])
+"""
 
 
 def upsert(computed: str, slice_condition: str) -> str:

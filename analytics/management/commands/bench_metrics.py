@@ -161,6 +161,7 @@ def _departments(organization_id: int, now) -> list[int]:
 def _generate_rows(params: dict, write) -> None:
     # The tables have no statistics yet (autovacuum has not seen the rows): nested loops would take minutes.
     _execute("SET LOCAL enable_nestloop = off")
+    _execute("SET LOCAL enable_mergejoin = off")
     steps = [
         (
             "applications",
@@ -197,12 +198,13 @@ def _generate_rows(params: dict, write) -> None:
             """
             WITH ms AS (SELECT id, cohort_id, row_number() OVER (PARTITION BY cohort_id ORDER BY id) - 1 AS r
                         FROM programs_mentorship),
-                 me AS (SELECT id, cohort_id, row_number() OVER (PARTITION BY cohort_id ORDER BY id) - 1 AS r
-                        FROM programs_application WHERE role = 'mentee' AND status = 'accepted'),
-                 g AS (SELECT * FROM unnest(%(cohort_ids)s::bigint[], %(groups)s::int[]) AS g(id, g))
+                 g AS (SELECT * FROM unnest(%(cohort_ids)s::bigint[], %(groups)s::int[]) AS g(id, g)),
+                 me AS (SELECT a.id, a.cohort_id,
+                               (row_number() OVER (PARTITION BY a.cohort_id ORDER BY a.id) - 1) / g.g AS slot
+                        FROM programs_application a JOIN g ON g.id = a.cohort_id
+                        WHERE a.role = 'mentee' AND a.status = 'accepted')
             INSERT INTO programs_mentorshipmentee (organization_id, mentorship_id, mentee_id)
-            SELECT %(org)s, ms.id, me.id FROM me JOIN g ON g.id = me.cohort_id
-            JOIN ms ON ms.cohort_id = me.cohort_id AND ms.r = me.r / g.g
+            SELECT %(org)s, ms.id, me.id FROM me JOIN ms ON ms.cohort_id = me.cohort_id AND ms.r = me.slot
             """,
         ),
         (
