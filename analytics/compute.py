@@ -215,6 +215,9 @@ def _write(cursor, statement: str, slice_condition: str, params: dict, metrics: 
     cells["extra"] = [
         value if value is None or isinstance(value, str) else json.dumps(value) for value in cells["extra"]
     ]
+    # The planner guesses 100 rows for an unnest: a nested-loop anti-join of the DELETE over tens of thousands of
+    # cells on both sides would take close to a minute.
+    cursor.execute("SET LOCAL enable_nestloop = off")
     cursor.execute(
         sql.upsert(sql.FROM_ARRAYS, slice_condition), {**params, **{f"cell_{k}": v for k, v in cells.items()}}
     )

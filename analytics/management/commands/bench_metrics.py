@@ -367,9 +367,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--sessions", type=int, default=1_000_000)
         parser.add_argument("--keep", action="store_true", help="Leave the organization in place afterwards.")
+        parser.add_argument(
+            "--reuse", action="store_true",
+            help="Measure the organization a previous --keep left (generate it if it is missing); implies --keep.",
+        )  # fmt: skip
         parser.add_argument("--skip-analyze-wait", action="store_true")
 
-    def handle(self, *args, sessions: int, keep: bool, skip_analyze_wait: bool, **options):
+    def handle(self, *args, sessions: int, keep: bool, reuse: bool, skip_analyze_wait: bool, **options):
         write = self.stdout.write
         now = timezone.now()
         with connection.cursor() as cursor:
@@ -377,11 +381,17 @@ class Command(BaseCommand):
             role = cursor.fetchone()[0]
         target = TARGETS.get(sessions) or 3.0 * sessions / 1_000_000
         write(f"Metrics benchmark: {sessions:,} sessions; organization '{SLUG}', database role {role}")
-        wipe()
+        organization = Organization.objects.filter(slug=SLUG).first() if reuse else None
+        keep = keep or reuse
         started = timezone.now()
-        generation = time.monotonic()
-        organization = generate(sessions, now, write)
-        write(f"  generated in {time.monotonic() - generation:.1f} s")
+        if organization is None:
+            wipe()
+            generation = time.monotonic()
+            organization = generate(sessions, now, write)
+            write(f"  generated in {time.monotonic() - generation:.1f} s")
+        else:
+            write("  reusing the organization a previous run kept")
+            skip_analyze_wait = True
         try:
             with tenant_scope(organization):
                 counts = {table: _count(table) for table in BIG_TABLES}
