@@ -27,17 +27,18 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @contextlib.contextmanager
-def celery_worker(*, broker: Celery = app, **environment):
+def celery_worker(*, broker: Celery = app, pool: str = "solo", **environment):
     """A worker consuming a queue of its own and the default queue (where the fan-out sends its tasks), on the
-    tests' Redis or on the broker (and result backend) of another Celery app, a Redis of the test's own."""
+    tests' Redis or on the broker (and result backend) of another Celery app, a Redis of the test's own; one task at
+    a time, in the worker process itself (solo) or in a child process as in production (prefork)."""
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), **environment}
     if broker is not app:
         env["REDIS_URL"] = broker.conf.broker_url
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "mentorship", "worker", "--pool", "solo", "-Q", f"{queue},celery",
-         "--loglevel", "WARNING", "--without-gossip", "--without-mingle", "--without-heartbeat",
-         "--hostname", f"{queue}@%h"],
+        [sys.executable, "-m", "celery", "-A", "mentorship", "worker", "--pool", pool, "--concurrency", "1",
+         "-Q", f"{queue},celery", "--loglevel", "WARNING", "--without-gossip", "--without-mingle",
+         "--without-heartbeat", "--hostname", f"{queue}@%h"],
         env=env,
     )  # fmt: skip
     try:
