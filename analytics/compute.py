@@ -285,8 +285,14 @@ def metrics_run_execute(*, run: MetricsRun, now: datetime | None = None, report:
         return run
     organization = Organization.objects.get(pk=require_organization_id())
     if not _try_lock(organization.pk):
-        _update(run, status=MetricsRun.Status.SKIPPED, finished_at=timezone.now(),
-                error="Another computation of this organization was running.")  # fmt: skip
+        # A second message of a run being computed (a redelivery after a broker restart, a re-enqueue) must leave
+        # it to the worker holding the lock; only a run that never started is skipped, and only while still queued.
+        if run.status == MetricsRun.Status.QUEUED:
+            MetricsRun.objects.filter(pk=run.pk, status=MetricsRun.Status.QUEUED).update(
+                status=MetricsRun.Status.SKIPPED, finished_at=timezone.now(),
+                error="Another computation of this organization was running.",
+            )  # fmt: skip
+            run.refresh_from_db()
         return run
     try:
         # `now` is what the figures are as of (tests pass a fixed one); started_at is when this run really began,

@@ -4,7 +4,7 @@
 nightly computation with INSERT ... ON CONFLICT DO UPDATE, so a rerun or a retried task rewrites the same rows and
 never adds duplicates; read by analytics/selectors.py (which applies the suppression). `MetricsRun` records each
 computation of an organization: its mode, the periods it recomputed, its progress and how it ended, so a run that
-died half way is recognised and redone.
+died half way, or whose task message was lost, is recognised and re-enqueued (analytics/reconcile.py).
 """
 
 from __future__ import annotations
@@ -103,6 +103,10 @@ class MetricsRun(TenantModel):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="Last progress of a running run.")
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the reconciler last sent its task again (else: created_at)."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How often the reconciler re-enqueued it.")
     finished_at = models.DateTimeField(null=True, blank=True)
     rows_written = models.PositiveIntegerField(default=0)
     rows_deleted = models.PositiveIntegerField(default=0)

@@ -1,6 +1,7 @@
 """Starting metric computations: "recompute now", the nightly run, and recognising a run that died.
 
-A run is **alive** while it is queued (for up to QUEUED_TIMEOUT: the workers may be busy) or while it is running and
+A run is **alive** while it is queued (for up to QUEUED_TIMEOUT since it was enqueued, or re-enqueued by
+analytics/reconcile.py: the workers may be busy) or while it is running and
 its database session holds the organization's computation lock (analytics/compute.py). A run found "running"
 without the lock, or past RUNNING_TIMEOUT without progress, died with its worker: it is marked failed and the
 computation starts over; nothing of it needs undoing, since every family it finished is complete and the next run
@@ -28,7 +29,7 @@ FULL_EVERY = timedelta(days=7)  # the nightly run is full once a week (moves bet
 def run_is_alive(run: MetricsRun) -> bool:
     now = timezone.now()
     if run.status == MetricsRun.Status.QUEUED:
-        return run.created_at > now - QUEUED_TIMEOUT
+        return (run.enqueued_at or run.created_at) > now - QUEUED_TIMEOUT
     if run.status == MetricsRun.Status.RUNNING:
         recent = (run.heartbeat_at or run.created_at) > now - RUNNING_TIMEOUT
         return recent and computation_in_progress(run.organization_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from analytics import services
+from analytics import reconcile, services
 from analytics.compute import metrics_run_execute
 from analytics.models import MetricsRun
 from mentorship.tenancy.celery_tasks import TenantTask, cross_organization_task, fan_out
@@ -32,3 +32,17 @@ def metrics_run_task(*, organization_id: int, run_id: int) -> str | None:
     if run is None:
         return None
     return metrics_run_execute(run=run).status
+
+
+@shared_task(name="analytics.metrics_reconcile")
+@cross_organization_task
+def metrics_reconcile_all_task() -> int:
+    """Beat, every few minutes: one `metrics_reconcile_task` per organization."""
+    return fan_out(metrics_reconcile_task)
+
+
+@shared_task(base=TenantTask, name="analytics.metrics_reconcile_for_organization")
+def metrics_reconcile_task(*, organization_id: int) -> int | None:
+    """Re-enqueue the organization's run that stopped without finishing (analytics/reconcile.py); returns its id."""
+    run = reconcile.reconcile_runs()
+    return run.pk if run else None

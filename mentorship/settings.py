@@ -132,6 +132,9 @@ CELERY_TASK_ACKS_LATE = True  # a killed worker's task is redelivered; tenant ta
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# When Redis restarts, a running task carries on (Celery 6 would cancel it): its message, kept by Redis's append-only
+# file, comes back after the visibility timeout and finds its run finished or still locked (analytics/compute.py).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
@@ -158,6 +161,10 @@ CELERY_BEAT_SCHEDULE = {
     "metrics-nightly": {  # analytics: one computation per organization (incremental, full once a week)
         "task": "analytics.metrics_nightly",
         "schedule": 24 * 60 * 60,
+    },
+    "metrics-reconcile": {  # analytics: re-enqueue runs whose worker died or whose message was lost
+        "task": "analytics.metrics_reconcile",
+        "schedule": 5 * 60,
     },
 }
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+
 import pytest
 
 from analytics.compute import metrics_run_execute
@@ -33,6 +36,25 @@ def snapshot_rows(tenant) -> list[tuple]:
                 "denominator", "value", "group_size", "extra", "suppression", "computed_at",
             )
         )  # fmt: skip
+
+
+def row_differences(reference: list[tuple], rows: list[tuple]) -> tuple[int, int]:
+    """(missing, duplicate) rows of `rows` against an uninterrupted run's `reference`, keys and values compared
+    (computed_at aside): reference rows not found exactly, and rows beyond the reference (a key twice, or a row the
+    reference does not have)."""
+
+    def comparable(row: tuple) -> tuple:
+        return (*row[:10], json.dumps(row[10], sort_keys=True), row[11])
+
+    expected, found = Counter(map(comparable, reference)), Counter(map(comparable, rows))
+    return sum((expected - found).values()), sum((found - expected).values())
+
+
+def report_fault(fault: str, reference: list[tuple], rows: list[tuple]) -> tuple[int, int]:
+    """Print the figure the fault tests are quoted by (run pytest with -s to see it)."""
+    missing, duplicate = row_differences(reference, rows)
+    print(f"\n[fault] {fault}: missing rows: {missing}, duplicate rows: {duplicate} ({len(reference)} rows compared)")
+    return missing, duplicate
 
 
 @pytest.fixture
