@@ -9,6 +9,8 @@ account clears `actor` (ON DELETE SET NULL) while `actor_label` keeps who it was
 
 from __future__ import annotations
 
+import json
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -87,3 +89,14 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor_label}"
+
+    @property
+    def details_text(self) -> str:
+        """`details` for people: "key: value; ..." with lists and mappings as compact JSON."""
+        return "; ".join(f"{key}: {_plain(value)}" for key, value in self.details.items())
+
+
+def _plain(value) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, cls=DjangoJSONEncoder)
+    return "" if value is None else str(value)
