@@ -64,7 +64,7 @@ def export(request, org_slug, table, fmt):
     ]
     filename = f"{request.organization.slug}-{data.key}-{timezone.localdate().isoformat()}"
     response = exports.export_response(data, fmt, filename=filename, about=about)
-    record_export(name=f"HR dashboard: {data.title}", fmt=fmt, filters=request.GET.dict())
+    record_export(name=f"HR dashboard: {table}", fmt=fmt, filters=request.GET.dict())
     return response
 
 
