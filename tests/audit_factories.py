@@ -9,12 +9,10 @@ def make_audit_event(**fields):
     from mentorship.audit.models import Action, TargetType
     from mentorship.audit.services import record
 
-    return record(
-        action=fields.pop("action", Action.EXPORT_DOWNLOADED),
-        target_type=fields.pop("target_type", TargetType.EXPORT),
-        target_label=fields.pop("target_label", "Test export (csv)"),
-        **fields,
-    )
+    if "target" not in fields:  # an export has no row: its type and label are given
+        fields.setdefault("target_type", TargetType.EXPORT)
+        fields.setdefault("target_label", "Test export (csv)")
+    return record(action=fields.pop("action", Action.EXPORT_DOWNLOADED), **fields)
 
 
 def register(builders: dict) -> None:
