@@ -39,7 +39,8 @@ class Action(models.TextChoices):
     DATA_EXPORTED = "data.exported", "Personal data downloaded"
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
-    SSO_CONFIGURED = "sso.configured", "Single sign-on configured"
+    MFA_REQUIREMENT_CHANGED = "security.mfa_changed", "Two-factor requirement changed"
+    RETENTION_CHANGED = "data.retention_changed", "Private note retention changed"
 
 
 class TargetType(models.TextChoices):

@@ -36,12 +36,16 @@ def _clean_roles(roles) -> list[str]:
 # --- Organization settings ---
 
 
+@transaction.atomic
 def organization_set_private_note_retention(*, organization: Organization, days: int | None) -> Organization:
     """How long private notes of closed cohorts are kept (None: for good); the nightly
     `programs.private_notes_expire` task deletes older ones."""
+    before = organization.private_note_retention_days
     organization.private_note_retention_days = days
     organization.full_clean()
     organization.save(update_fields=["private_note_retention_days"])
+    if days != before:
+        record(action=Action.RETENTION_CHANGED, target=organization, details={"days": [before, days]})
     return organization
 
 

@@ -241,3 +241,17 @@ def test_events_stay_in_the_organization_acted_in(admin_client, tenants):
     tenant_a, tenant_b = tenants
     admin_client.post(url("member_set_active", tenant_a, membership_id=tenant_a.member.pk), {"active": "0"})
     assert len(events(tenant_a)) == 1 and events(tenant_b) == []
+
+
+def test_security_policy_changes_are_recorded_once_each(admin_client, tenant_a):
+    page = url("security_settings", tenant_a)
+    assert admin_client.post(page, {"require_mfa": "on", "private_note_retention_days": "90"}).status_code == 302
+    mfa = only_event(tenant_a, Action.MFA_REQUIREMENT_CHANGED)
+    assert_who(mfa, tenant_a.admin)
+    assert (mfa.target_type, mfa.target_id, mfa.target_label) == (TargetType.ORGANIZATION, tenant_a.organization.pk,
+                                                                  "Org Alpha")  # fmt: skip
+    assert mfa.details == {"require_mfa": True}
+    assert only_event(tenant_a, Action.RETENTION_CHANGED).details == {"days": [365, 90]}
+    # Saved again as it is: nothing changed, nothing recorded.
+    admin_client.post(page, {"require_mfa": "on", "private_note_retention_days": "90"})
+    assert len(events(tenant_a)) == 2
