@@ -10,6 +10,7 @@ from django.core import mail
 from django.test import Client, TestCase
 
 from matching import services as matching_services
+from mentorship.accounts.api_tokens import api_token_create
 from mentorship.accounts.models import ApiToken
 from mentorship.audit.models import Action, TargetType
 from mentorship.audit.services import SYSTEM_LABEL
@@ -255,3 +256,17 @@ def test_security_policy_changes_are_recorded_once_each(admin_client, tenant_a):
     # Saved again as it is: nothing changed, nothing recorded.
     admin_client.post(page, {"require_mfa": "on", "private_note_retention_days": "90"})
     assert len(events(tenant_a)) == 2
+
+
+def test_a_change_through_the_api_with_a_token_names_the_tokens_owner(client, tenant_a):
+    with tenant_a.scope():
+        program = factories.make_program("Alpha program")
+        secret = api_token_create(membership=tenant_a.admin, name="Sync", role=Role.ORG_ADMIN).secret
+    response = client.patch(
+        f"/api/orgs/{tenant_a.organization.slug}/programs/{program.pk}/", {"ratio": 4},
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}", REMOTE_ADDR="198.51.100.7",
+    )  # fmt: skip
+    assert response.status_code == 200, response.content
+    event = only_event(tenant_a, Action.PROGRAM_UPDATED)
+    assert_who(event, tenant_a.admin, ip="198.51.100.7")
+    assert event.details["changes"]["ratio"][1] == 4
