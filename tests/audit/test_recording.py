@@ -270,3 +270,13 @@ def test_a_change_through_the_api_with_a_token_names_the_tokens_owner(client, te
     event = only_event(tenant_a, Action.PROGRAM_UPDATED)
     assert_who(event, tenant_a.admin, ip="198.51.100.7")
     assert event.details["changes"]["ratio"][1] == 4
+
+
+def test_a_recognition_export_is_recorded(admin_client, tenant_a):
+    response = admin_client.get(url("recognition_admin_list", tenant_a), {"format": "xlsx", "role": "mentee"})
+    assert response.status_code == 200
+    event = only_event(tenant_a, Action.EXPORT_DOWNLOADED)
+    assert_who(event, tenant_a.admin)
+    assert event.target_label == "Recognition (xlsx)" and event.details["filters"] == {"role": "mentee"}
+    admin_client.get(url("recognition_admin_list", tenant_a))  # the page itself is no export
+    assert len(events(tenant_a)) == 1
