@@ -20,6 +20,7 @@ from analytics.dashboard import SECTION_KEYS, dashboard_build
 from analytics.models import MetricsRun
 from analytics.selectors import metrics_status
 from analytics.services import live_run, metrics_recompute_start
+from mentorship.audit.services import record_export
 
 
 def _dashboard(request):
@@ -62,7 +63,9 @@ def export(request, org_slug, table, fmt):
         ("Privacy", f"Figures about fewer than {dashboard.min_group_size} people are not shown."),
     ]
     filename = f"{request.organization.slug}-{data.key}-{timezone.localdate().isoformat()}"
-    return exports.export_response(data, fmt, filename=filename, about=about)
+    response = exports.export_response(data, fmt, filename=filename, about=about)
+    record_export(name=f"HR dashboard: {table}", fmt=fmt, filters=request.GET.dict())
+    return response
 
 
 @require_GET

@@ -59,6 +59,8 @@ from matching.algorithms.scoring import (
     resolve_weights,
 )
 from matching.models import MatchProposal, MatchRun, MentorRequest, UnmatchedMentee
+from mentorship.audit.models import Action
+from mentorship.audit.services import record
 from mentorship.tenancy.models import Membership
 from programs.models import Application, ApplicationSkill, Cohort, MentorshipMentee, Program
 
@@ -948,6 +950,17 @@ def match_run_publish(*, run: MatchRun, published_by: Membership | None, notify:
         MatchProposal.objects.filter(pk__in=[p.pk for p in proposals]).update(state=MatchProposal.State.PUBLISHED)
         if cohort.status != Cohort.Status.ACTIVE:
             Cohort.objects.filter(pk=cohort.pk).update(status=Cohort.Status.ACTIVE)
+        record(
+            action=Action.MATCH_PUBLISHED,
+            target=run,
+            target_label=f"{program.name}: {cohort.name}, run #{run.pk}",
+            actor=published_by,
+            details={
+                "cohort": {"id": cohort.pk, "name": cohort.name},
+                "pairs": len(proposals),
+                "mentorships": len(mentorships),
+            },
+        )
         if notify:
             messages = _publish_emails(cohort, mentorships)
             transaction.on_commit(lambda: _send_all(messages))

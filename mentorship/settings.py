@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "mentorship.accounts",
     "mentorship.tenancy",
+    "mentorship.audit",  # after tenancy: its post_migrate receiver narrows tenancy's grants (audit/apps.py)
     "programs",
     "matching",
     "analytics",
@@ -79,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mentorship.audit.context.AuditRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",

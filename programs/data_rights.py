@@ -19,6 +19,8 @@ from django.utils import timezone
 
 from matching.models import RematchRequest
 from mentorship.accounts.models import ApiToken
+from mentorship.audit.models import Action
+from mentorship.audit.services import record
 from mentorship.tenancy.models import Invitation, Membership, Organization
 from programs.models import (
     ActionItem,
@@ -50,12 +52,15 @@ ERASED_EMAIL_DOMAIN = "erased.invalid"
 # --- Download ---
 
 
+@transaction.atomic
 def personal_data_export(*, membership: Membership) -> dict:
-    """The member's personal data in the current organization, as plain JSON-ready values.
+    """The member's personal data in the current organization, as plain JSON-ready values; the download is
+    recorded in the audit log.
 
     Only what is about them or by them: their own private notes (never the other side's), feedback they gave,
     goals they hold as a mentee, action items they own. A fixed number of queries, however many mentorships.
     """
+    record(action=Action.DATA_EXPORTED, target=membership, actor=membership)
     me = Membership.objects.select_related("user", "department", "manager__user", "organization").get(pk=membership.pk)
     applications = list(
         Application.objects.filter(membership=me)
@@ -265,6 +270,14 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
         raise ValidationError({"membership": "You cannot erase yourself; ask another org admin."})
     if membership.erased_at:
         raise ValidationError({"membership": "This member's personal data has already been erased."})
+    # The event names the member by id only: their name is part of what is being erased.
+    record(
+        action=Action.MEMBER_ERASED,
+        target=membership,
+        target_label=f"Member #{membership.pk}",
+        actor=erased_by,
+        details={"account_anonymised": not _member_elsewhere(membership)},
+    )
     now = timezone.now()
     mine = Q(membership=membership)
     PrivateNote.objects.filter(author=membership).delete()
@@ -292,15 +305,18 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
     membership.erased_at = now
     membership.save(update_fields=["job_title", "location", "languages", "is_active", "deactivated_at", "erased_at"])
 
+    if not _member_elsewhere(membership):
+        _user_anonymise(membership.user, email=erased_email)
+    return membership
+
+
+def _member_elsewhere(membership: Membership) -> bool:
     # Cross-organization read by design: the account is shared, so only the person's last organization erases it.
-    still_member_elsewhere = (
+    return (
         Membership.all_organizations.filter(user_id=membership.user_id, is_active=True)
         .exclude(pk=membership.pk)
         .exists()
     )
-    if not still_member_elsewhere:
-        _user_anonymise(membership.user, email=erased_email)
-    return membership
 
 
 def _erased_email() -> str:

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from mentorship.audit.models import Action
+from mentorship.audit.services import changes, record
 from mentorship.tenancy.models import Membership
 from programs.models import (
     DEFAULT_STAGES,
@@ -66,6 +68,18 @@ def skill_update(*, skill: Skill, **fields) -> Skill:
 # --- Programs ---
 
 
+def _program_settings(program: Program) -> dict:
+    """The settings an audit event of a new program notes; long texts (description, objectives) are left out."""
+    return {
+        field: getattr(program, field)
+        for field in ("status", "format", "ratio", "cadence_per_month", "cross_functional", "matching_mode")
+    }
+
+
+def _skill_ids(program: Program) -> list[int]:
+    return sorted(ProgramSkill.objects.filter(program=program).values_list("skill_id", flat=True))
+
+
 def _set_skills(program: Program, skills: Iterable[Skill]) -> None:
     wanted = {skill.pk for skill in skills}
     foreign = wanted - set(Skill.objects.filter(pk__in=wanted).values_list("pk", flat=True))
@@ -91,6 +105,7 @@ def program_create(*, created_by: Membership, skills: Iterable[Skill] = (), **fi
     program.full_clean()
     program.save()
     _set_skills(program, skills)
+    record(action=Action.PROGRAM_CREATED, target=program, actor=created_by, details=_program_settings(program))
     SessionStage.objects.bulk_create(
         [
             SessionStage(
@@ -128,12 +143,20 @@ def program_update(*, program: Program, skills: Iterable[Skill] | None = None, *
                 {"ratio": f"This program is running and a mentor already takes {largest} mentees; "
                           f"the ratio cannot go below {largest}."}
             )  # fmt: skip
+    before = {field: getattr(program, field) for field in fields}
+    skills_before = _skill_ids(program) if skills is not None else None
     for field, value in fields.items():
         setattr(program, field, value)
     program.full_clean()
     program.save()
+    changed = changes(before, {field: getattr(program, field) for field in fields})
     if skills is not None:
         _set_skills(program, skills)
+        skills_after = _skill_ids(program)
+        if skills_after != skills_before:
+            changed["skills"] = [skills_before, skills_after]
+    if changed:  # a form saved as it was is no change worth a line in the log
+        record(action=Action.PROGRAM_UPDATED, target=program, details={"changes": changed})
     return program
 
 
@@ -149,8 +172,10 @@ def program_transition(*, program: Program, status: str) -> Program:
         raise ValidationError({"status": "Add a cohort first: a program runs in cohorts."})
     if status == Program.Status.OPEN and not program.stages.exists():
         raise ValidationError({"status": "Add at least one session stage first."})
+    previous = program.status
     program.status = status
     program.save(update_fields=["status", "updated_at"])
+    record(action=Action.PROGRAM_STATUS_CHANGED, target=program, details={"from": previous, "to": status})
     return program
 
 
@@ -184,6 +209,8 @@ def program_duplicate(*, program: Program, created_by: Membership) -> Program:
             for t in program.targets.all()
         ]
     )
+    details = {**_program_settings(copy), "duplicated_from": {"id": program.pk, "name": program.name}}
+    record(action=Action.PROGRAM_CREATED, target=copy, actor=created_by, details=details)
     return copy
 
 
@@ -265,6 +292,16 @@ def _check_cohort_dates(cohort: Cohort) -> None:
         raise ValidationError(errors)
 
 
+COHORT_AUDITED_FIELDS = (
+    "name", "starts_on", "ends_on", "enrollment_opens_on", "enrollment_closes_on", "capacity", "status",
+)  # fmt: skip
+
+
+def _cohort_values(cohort: Cohort) -> dict:
+    return {field: getattr(cohort, field) for field in COHORT_AUDITED_FIELDS}
+
+
+@transaction.atomic
 def cohort_create(
     *, program: Program, name: str, starts_on: date, ends_on: date, enrollment_opens_on: date,
     enrollment_closes_on: date, capacity: int, status: str = Cohort.Status.PLANNED,
@@ -278,15 +315,22 @@ def cohort_create(
     cohort.full_clean()
     _check_cohort_dates(cohort)
     cohort.save()
+    details = {"program": {"id": program.pk, "name": program.name}, **_cohort_values(cohort)}
+    record(action=Action.COHORT_CREATED, target=cohort, details=details)
     return cohort
 
 
+@transaction.atomic
 def cohort_update(*, cohort: Cohort, **fields) -> Cohort:
+    before = _cohort_values(cohort)
     for field, value in fields.items():
         setattr(cohort, field, value)
     cohort.full_clean()
     _check_cohort_dates(cohort)
     cohort.save()
+    changed = changes(before, _cohort_values(cohort))
+    if changed:
+        record(action=Action.COHORT_UPDATED, target=cohort, details={"changes": changed})
     return cohort
 
 

@@ -378,3 +378,4 @@ def _register_workspace_builders() -> None:
 _register_workspace_builders()
 from tests.analytics_factories import register as _register_analytics; _register_analytics(TENANT_ROW_BUILDERS)  # noqa: E402, E702, I001
 from tests.accounts_factories import register as _register_accounts; _register_accounts(TENANT_ROW_BUILDERS)  # noqa: E402, E702, I001
+from tests.audit_factories import register as _register_audit; _register_audit(TENANT_ROW_BUILDERS)  # noqa: E402, E702, I001

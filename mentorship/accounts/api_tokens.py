@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from mentorship.accounts.models import ApiToken
+from mentorship.audit.models import Action
+from mentorship.audit.services import actor_label, record
 from mentorship.tenancy.models import Membership
 
 SECRET_PREFIX = "mtk_"
@@ -39,6 +42,7 @@ def roles_for(membership: Membership) -> list[str]:
     return [ApiToken.MEMBER, *[role for role, _ in ApiToken.ROLE_CHOICES if role in membership.roles]]
 
 
+@transaction.atomic
 def api_token_create(
     *, membership: Membership, name: str, role: str, expires_in_days: int | None = None
 ) -> CreatedToken:
@@ -57,15 +61,28 @@ def api_token_create(
     )
     token.full_clean()
     token.save()
+    record(action=Action.TOKEN_CREATED, target=token, actor=membership, details=_token_details(token))
     return CreatedToken(token, secret)
 
 
+@transaction.atomic
 def api_token_revoke(*, token: ApiToken) -> ApiToken:
-    """Revoke a token for good; revoking a revoked token changes nothing."""
+    """Revoke a token for good; revoking a revoked token changes nothing (and records nothing). The actor is the
+    request's user: the token's owner, or an org admin revoking someone else's."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        record(action=Action.TOKEN_REVOKED, target=token, details=_token_details(token))
     return token
+
+
+def _token_details(token: ApiToken) -> dict:
+    return {
+        "owner": actor_label(token.membership.user),
+        "role": token.role,
+        "prefix": token.prefix,
+        "expires_at": token.expires_at,
+    }
 
 
 def find_token(secret: str) -> ApiToken | None:

@@ -38,6 +38,8 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from mentorship.audit.models import Action
+from mentorship.audit.services import record
 from mentorship.tenancy.models import (
     Department,
     Invitation,
@@ -723,6 +725,17 @@ def people_import_run(
             people_import.updated_count = counts.updated
             people_import.invited_count = counts.invited
             result = _finish(people_import, status=PeopleImport.Status.DONE)
+            record(
+                action=Action.IMPORT_APPLIED,
+                target=people_import,
+                actor=people_import.uploaded_by,
+                details={
+                    "rows": people_import.total_rows,
+                    "created": counts.created,
+                    "updated": counts.updated,
+                    "invited": counts.invited,
+                },
+            )
         timings["import"] = time.perf_counter() - started
         return result
     except ValidationError as error:  # the stored file could not be read again

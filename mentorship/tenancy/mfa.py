@@ -8,8 +8,11 @@ they set one up: pages redirect to allauth's setup page with a message, the API 
 from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from mentorship.audit.models import Action
+from mentorship.audit.services import record
 from mentorship.tenancy.models import Membership, Organization
 
 MFA_REQUIRED_MESSAGE = "{organization} requires two-factor authentication. Set up an authenticator app to continue."
@@ -26,11 +29,15 @@ def mfa_required_message(membership) -> str:
     return MFA_REQUIRED_MESSAGE.format(organization=membership.organization.name)
 
 
+@transaction.atomic
 def organization_require_mfa(*, organization: Organization, require_mfa: bool) -> Organization:
-    """Switch the requirement on or off (org admins on the security page, ops in the Django admin)."""
+    """Switch the requirement on or off (org admins on the security page, in the organization's scope)."""
+    before = organization.require_mfa
     organization.require_mfa = require_mfa
     organization.full_clean()
     organization.save(update_fields=["require_mfa"])
+    if require_mfa != before:
+        record(action=Action.MFA_REQUIREMENT_CHANGED, target=organization, details={"require_mfa": require_mfa})
     return organization
 
 

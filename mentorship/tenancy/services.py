@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from mentorship.audit.models import Action
+from mentorship.audit.services import record
 from mentorship.tenancy.models import Department, Invitation, Membership, Organization, Role
 from mentorship.tenancy.scope import tenant_scope
 
@@ -34,12 +36,16 @@ def _clean_roles(roles) -> list[str]:
 # --- Organization settings ---
 
 
+@transaction.atomic
 def organization_set_private_note_retention(*, organization: Organization, days: int | None) -> Organization:
     """How long private notes of closed cohorts are kept (None: for good); the nightly
     `programs.private_notes_expire` task deletes older ones."""
+    before = organization.private_note_retention_days
     organization.private_note_retention_days = days
     organization.full_clean()
     organization.save(update_fields=["private_note_retention_days"])
+    if days != before:
+        record(action=Action.RETENTION_CHANGED, target=organization, details={"days": [before, days]})
     return organization
 
 
@@ -98,6 +104,7 @@ def membership_update(
 ) -> Membership:
     """Change the given fields (all four when `fields` is None)."""
     fields = fields if fields is not None else {"roles", "department", "job_title", "manager"}
+    roles_before = list(membership.roles)
     if "roles" in fields:
         new_roles = _clean_roles(roles or [])
         if membership.pk == actor.pk and Role.ORG_ADMIN in membership.roles and Role.ORG_ADMIN not in new_roles:
@@ -112,13 +119,30 @@ def membership_update(
         membership.manager = manager
     membership.full_clean(exclude=["user"])
     membership.save()
+    _record_role_changes(membership, actor=actor, before=roles_before)
     return membership
 
 
+def _record_role_changes(membership: Membership, *, actor: Membership, before: list[str]) -> None:
+    """One event per role granted or revoked, each with the roles before and after."""
+    after = list(membership.roles)
+    for action, roles in (
+        (Action.ROLE_GRANTED, sorted(set(after) - set(before))),
+        (Action.ROLE_REVOKED, sorted(set(before) - set(after))),
+    ):
+        for role in roles:
+            details = {"role": role, "roles_before": sorted(before), "roles_after": sorted(after)}
+            record(action=action, target=membership, actor=actor, details=details)
+
+
+@transaction.atomic
 def membership_set_active(*, membership: Membership, actor: Membership, active: bool) -> Membership:
     """Deactivation takes effect on the member's next request: every request checks `is_active`."""
     if not active and membership.pk == actor.pk:
         raise ValidationError({"is_active": "You cannot deactivate yourself."})
+    if membership.is_active != active:
+        action = Action.MEMBER_REACTIVATED if active else Action.MEMBER_DEACTIVATED
+        record(action=action, target=membership, actor=actor)
     membership.is_active = active
     membership.deactivated_at = None if active else timezone.now()
     membership.save(update_fields=["is_active", "deactivated_at"])
@@ -181,6 +205,12 @@ def invitation_create(
     )
     invitation.full_clean(exclude=["invited_by"])
     invitation.save()
+    record(
+        action=Action.INVITATION_SENT,
+        target=invitation,
+        actor=invited_by,
+        details={"roles": invitation.roles, "department": str(department or ""), "job_title": invitation.job_title},
+    )
     message = invitation_email(
         organization=organization, invitation=invitation, token=token, base_url=base_url, inviter=invited_by.user
     )
@@ -188,11 +218,13 @@ def invitation_create(
     return invitation
 
 
+@transaction.atomic
 def invitation_revoke(*, invitation: Invitation) -> Invitation:
     if invitation.status != "pending":
         raise ValidationError({"invitation": f"This invitation is already {invitation.status}."})
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
+    record(action=Action.INVITATION_REVOKED, target=invitation)
     return invitation
 
 
@@ -241,6 +273,7 @@ def invitation_accept(*, token: str, user) -> Membership:
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
+        record(action=Action.INVITATION_ACCEPTED, target=invitation, actor=user, details={"roles": invitation.roles})
     return membership
 
 

@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from mentorship.audit.services import record_export
 from mentorship.tenancy.views import org_admin_required
 from programs import recognition
 
@@ -43,9 +44,11 @@ def recognition_admin_list(request, org_slug):
     if export == "csv":
         # The byte-order mark makes spreadsheets read the file as UTF-8.
         content = "\ufeff" + recognition.recognition_export_csv(recognitions.iterator(chunk_size=1000))
+        record_export(name="Recognition", fmt=export, filters=request.GET.dict())
         return _download(content, "text/csv; charset=utf-8", f"{file_name}.csv")
     if export == "xlsx":
         content = recognition.recognition_export_xlsx(recognitions.iterator(chunk_size=1000))
+        record_export(name="Recognition", fmt=export, filters=request.GET.dict())
         return _download(content, XLSX, f"{file_name}.xlsx")
     page = Paginator(recognitions, RECOGNITIONS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
