@@ -26,6 +26,9 @@ def normalize_certificate(text: str) -> str:
 class IdpUrlField(forms.URLField):
     """An identity provider's address: https in production; plain http only where nothing is deployed."""
 
+    def __init__(self, **kwargs):
+        super().__init__(assume_scheme="https", **kwargs)
+
     def clean(self, value):
         url = super().clean(value)
         if url and settings.PRODUCTION and not url.startswith("https://"):

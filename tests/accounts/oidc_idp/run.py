@@ -3,12 +3,13 @@ browser's part at it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,13 @@ class LoopbackIdP:
     url: str  # the issuer: http://127.0.0.1:<port>/o
     client_id: str
     client_secret: str
+    database: Path
+
+    def allow_redirect_uri(self, uri: str) -> None:
+        """Register the product's callback, as the enterprise's IdP admin would (its path names the organization's
+        id, which each test's database gives anew), in the IdP's own database."""
+        with contextlib.closing(sqlite3.connect(self.database)) as connection, connection:
+            connection.execute("UPDATE oauth2_provider_application SET redirect_uris = ?", (uri,))
 
     def sign_in(self, authorize_url: str, username: str, password: str) -> str:
         """What a browser does at the IdP: follow the authorization request to the login form, sign in, and come
@@ -54,12 +62,13 @@ def rsa_private_key_pem() -> str:
     ).decode()
 
 
-@contextmanager
-def loopback_idp(tmp_path: Path, *, users: list[dict], redirect_uris: list[str]):
-    client = {"client_id": "mentorship-sp", "client_secret": "s3cret-of-the-loopback-client", "redirect_uris": redirect_uris}
+@contextlib.contextmanager
+def loopback_idp(tmp_path: Path, *, users: list[dict]):
+    client = {"client_id": "mentorship-sp", "client_secret": "s3cret-of-the-loopback-client", "redirect_uris": []}
+    database = tmp_path / "idp.sqlite3"
     env = {
         **os.environ,
-        "IDP_DATABASE": str(tmp_path / "idp.sqlite3"),
+        "IDP_DATABASE": str(database),
         "IDP_RSA_PRIVATE_KEY": rsa_private_key_pem(),
         "IDP_USERS": json.dumps(users),
         "IDP_CLIENT": json.dumps(client),
@@ -70,7 +79,7 @@ def loopback_idp(tmp_path: Path, *, users: list[dict], redirect_uris: list[str])
     try:
         port = process.stdout.readline().strip()
         assert port.isdigit(), f"the loopback IdP did not start (exit code {process.poll()})"
-        yield LoopbackIdP(f"http://127.0.0.1:{port}/o", client["client_id"], client["client_secret"])
+        yield LoopbackIdP(f"http://127.0.0.1:{port}/o", client["client_id"], client["client_secret"], database)
     finally:
         process.terminate()
         process.wait(timeout=10)
