@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from mentorship.accounts.sso_urls import org_urlpatterns as sso_org_urlpatterns
 from matching.urls import org_urlpatterns as matching_org_urlpatterns
+from mentorship.accounts.sso_urls import org_urlpatterns as sso_org_urlpatterns
 from mentorship.health import healthz
 from mentorship.tenancy import views as tenancy_views
 from mentorship.tenancy.urls import org_urlpatterns

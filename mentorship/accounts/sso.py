@@ -111,14 +111,24 @@ def clean_email_domains(organization: Organization, domains: list[str]) -> list[
     claimed = sorted({domain for row in taken for domain in row} & set(cleaned))
     if claimed:
         raise ValidationError(
-            {"email_domains": f"{', '.join(claimed)} already belong{'s' if len(claimed) == 1 else ''} to another "
-             "organization's single sign-on."}
+            {
+                "email_domains": f"{', '.join(claimed)} already belong{'s' if len(claimed) == 1 else ''} to another "
+                "organization's single sign-on."
+            }
         )
     return cleaned
 
 
-def _save_app(current: SocialApp | None, *, provider: str, provider_id: str, name: str, client_id: str, secret: str,
-              settings: dict) -> SocialApp:
+def _save_app(
+    current: SocialApp | None,
+    *,
+    provider: str,
+    provider_id: str,
+    name: str,
+    client_id: str,
+    secret: str,
+    settings: dict,
+) -> SocialApp:
     app = current or SocialApp(provider=provider, provider_id=provider_id)
     app.name = name
     app.client_id = client_id

@@ -125,7 +125,9 @@ class SSOSettingsForm(forms.Form):
         if not data["oidc_enabled"]:
             return None
         secret = data["oidc_client_secret"] or self.sso.oidc_app.secret
-        return OidcConfig(server_url=data["oidc_server_url"].rstrip("/"), client_id=data["oidc_client_id"], secret=secret)
+        return OidcConfig(
+            server_url=data["oidc_server_url"].rstrip("/"), client_id=data["oidc_client_id"], secret=secret
+        )
 
     def saml_config(self) -> SamlConfig | None:
         data = self.cleaned_data
@@ -133,7 +135,9 @@ class SSOSettingsForm(forms.Form):
             return None
         if data["saml_metadata_url"]:
             return SamlConfig(entity_id=data["saml_entity_id"], metadata_url=data["saml_metadata_url"])
-        return SamlConfig(entity_id=data["saml_entity_id"], sso_url=data["saml_sso_url"], x509cert=data["saml_x509cert"])
+        return SamlConfig(
+            entity_id=data["saml_entity_id"], sso_url=data["saml_sso_url"], x509cert=data["saml_x509cert"]
+        )
 
 
 class SSODiscoveryForm(forms.Form):

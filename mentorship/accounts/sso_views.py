@@ -72,7 +72,7 @@ def origin(url: str) -> str:
 
 
 def sso_start(request, org_slug):
-    """"Sign in with <Org> SSO": one button per configured protocol, each posting to allauth's provider login."""
+    """ "Sign in with <Org> SSO": one button per configured protocol, each posting to allauth's provider login."""
     organization = get_object_or_404(Organization, slug=org_slug)
     sso = sso_services.sso_of(organization)
     if sso is None or not sso.apps():

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the SAML XML templates read best unwrapped)
 """A loopback SAML identity provider for the SSO tests: it reads the product's AuthnRequest, and answers with a
 Response whose assertion it signs with python3-saml/xmlsec under a self-signed certificate made here."""
 

@@ -64,9 +64,7 @@ def sso_sign_in(client, idp, organization, username: str):
 
 def memberships_of(email: str) -> list[tuple[str, list[str], bool]]:
     return list(
-        Membership.all_organizations.filter(user__email=email).values_list(
-            "organization__slug", "roles", "is_active"
-        )
+        Membership.all_organizations.filter(user__email=email).values_list("organization__slug", "roles", "is_active")
     )
 
 

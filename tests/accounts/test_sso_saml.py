@@ -26,7 +26,8 @@ def idp():
 
 @pytest.fixture
 def client(client):
-    """A browser's client: python3-saml reads the Host header, which every browser sends and the test client not (and a dotted host: it refuses "testserver")."""
+    """A browser's client: python3-saml reads the Host header, which every browser sends and the test client does
+    not, and refuses a single-label host such as "testserver"."""
     client.defaults["HTTP_HOST"] = "127.0.0.1"
     return client
 
@@ -168,13 +169,21 @@ def test_the_sso_page_names_the_field_of_each_error_and_is_for_org_admins_only(c
     )
     assert response.status_code == 400
     errors = response.context["form"].errors
-    assert set(errors) == {"saml_entity_id", "saml_sso_url", "saml_x509cert", "oidc_server_url", "oidc_client_id",
-                           "oidc_client_secret"}
+    assert set(errors) == {
+        "saml_entity_id",
+        "saml_sso_url",
+        "saml_x509cert",
+        "oidc_server_url",
+        "oidc_client_id",
+        "oidc_client_secret",
+    }
     assert errors["saml_x509cert"] == ["This is not a PEM X.509 certificate."]
 
     response = client.post(page, {"email_domains": "org-alpha.test not-a-domain"})
     assert response.status_code == 400
-    assert response.context["form"].errors == {"email_domains": ["“not-a-domain” is not an email domain (like example.com)."]}
+    assert response.context["form"].errors == {
+        "email_domains": ["“not-a-domain” is not an email domain (like example.com)."]
+    }
     response = client.post(page, {"email_domains": "org-beta.test"})
     assert response.context["form"].errors == {
         "email_domains": ["org-beta.test already belongs to another organization's single sign-on."]

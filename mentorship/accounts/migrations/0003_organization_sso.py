@@ -7,27 +7,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_api_token'),
-        ('socialaccount', '0006_alter_socialaccount_extra_data'),
-        ('tenancy', '0004_data_rights'),
+        ("accounts", "0002_api_token"),
+        ("socialaccount", "0006_alter_socialaccount_extra_data"),
+        ("tenancy", "0004_data_rights"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='OrganizationSSO',
+            name="OrganizationSSO",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email_domains', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=253), blank=True, default=list, size=None)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('oidc_app', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='socialaccount.socialapp')),
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='sso', to='tenancy.organization')),
-                ('saml_app', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='socialaccount.socialapp')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "email_domains",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=253), blank=True, default=list, size=None
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "oidc_app",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="socialaccount.socialapp",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sso", to="tenancy.organization"
+                    ),
+                ),
+                (
+                    "saml_app",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="socialaccount.socialapp",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organization single sign-on',
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['email_domains'], name='sso_email_domains_gin')],
+                "verbose_name": "organization single sign-on",
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(fields=["email_domains"], name="sso_email_domains_gin")
+                ],
             },
         ),
     ]

@@ -49,8 +49,9 @@ class LoopbackIdP:
             timeout=10,
         )
         assert response.status_code == 302, response.text[:500]
-        response = browser.get(self.url.rsplit("/o", 1)[0] + response.headers["Location"], allow_redirects=False,
-                               timeout=10)
+        response = browser.get(
+            self.url.rsplit("/o", 1)[0] + response.headers["Location"], allow_redirects=False, timeout=10
+        )
         assert response.status_code == 302, response.text[:500]
         return response.headers["Location"]
 

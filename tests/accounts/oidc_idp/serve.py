@@ -7,7 +7,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.accounts.oidc_idp.settings"
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -18,7 +18,7 @@ from oauth2_provider.models import Application  # noqa: E402
 
 
 class QuietHandler(WSGIRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+    def log_message(self, format, *args):
         pass
 
 
