@@ -53,6 +53,9 @@ def sso_sign_in(client, idp, organization, username: str):
     """Press "Sign in with <Org> SSO", sign in at the IdP, and return the product's answer to the callback."""
     start = client.get(reverse("sso_start", args=[organization.slug]))
     assert start.status_code == 200 and f"Sign in with {organization.name} SSO" in start.text
+    # The button's POST is answered with a redirect to the IdP, which CSP form-action must allow, and only that.
+    form_action = next(part for part in start.headers["Content-Security-Policy"].split(";") if "form-action" in part)
+    assert form_action.split() == ["form-action", "'self'", idp.url.rsplit("/o", 1)[0]]
     login_url = reverse("openid_connect_login", args=[oidc_provider_id(organization)])
     assert login_url in start.text
     response = client.post(login_url, {"process": "login"})
