@@ -4,6 +4,7 @@ the "browser" (the test plays it with requests there and the Django test client 
 
 from __future__ import annotations
 
+import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -166,3 +167,18 @@ def test_a_deactivated_member_is_not_reactivated_by_signing_in_again(client, idp
     sso_sign_in(client, idp, tenant_a.organization, "alice")
     assert memberships_of("alice@org-alpha.test") == [("org-alpha", [], False)]
     assert client.get(reverse("org_home", args=[tenant_a.organization.slug])).status_code == 404
+
+
+def test_an_unreachable_identity_provider_is_a_clear_502_not_a_server_error(client, tenant_a):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    organization_sso_save(
+        organization=tenant_a.organization,
+        email_domains=["org-alpha.test"],
+        oidc=OidcConfig(server_url=f"http://127.0.0.1:{port}/o", client_id="x", secret="y"),
+        saml=None,
+    )
+    response = client.post(reverse("openid_connect_login", args=[oidc_provider_id(tenant_a.organization)]))
+    assert response.status_code == 502
+    assert "The identity provider could not be reached" in response.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import re
+import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -196,3 +197,18 @@ def test_the_sso_page_names_the_field_of_each_error_and_is_for_org_admins_only(c
     client.logout()
     assert client.post(reverse("sso_discover"), {"email": "x@nowhere.test"}).status_code == 400
     assert client.get(reverse("sso_start", args=[tenant_b.organization.slug])).status_code == 404  # no app
+
+
+def test_an_unreachable_metadata_url_is_a_clear_502_not_a_server_error(client, tenant_a):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    organization_sso_save(
+        organization=tenant_a.organization,
+        email_domains=["org-alpha.test"],
+        oidc=None,
+        saml=SamlConfig(entity_id="https://idp.down.test", metadata_url=f"http://127.0.0.1:{port}/metadata"),
+    )
+    response = client.post(reverse("saml_login", args=[tenant_a.organization.slug]))
+    assert response.status_code == 502
+    assert "The identity provider could not be reached" in response.text
