@@ -182,3 +182,14 @@ def test_an_unreachable_identity_provider_is_a_clear_502_not_a_server_error(clie
     response = client.post(reverse("openid_connect_login", args=[oidc_provider_id(tenant_a.organization)]))
     assert response.status_code == 502
     assert "The identity provider could not be reached" in response.text
+
+
+def test_no_page_lists_the_organizations_that_use_sso(client, alpha_sso, tenant_a, tenant_b):
+    login_url = reverse("openid_connect_login", args=[oidc_provider_id(tenant_a.organization)])
+    page = client.get(reverse("account_login"))
+    assert reverse("sso_discover") in page.text and "Work email" in page.text
+    assert login_url not in page.text and "Org Alpha" not in page.text
+    login(client, tenant_b.member)  # neither a member of Org Alpha nor in its domains
+    assert login_url not in client.get(reverse("socialaccount_connections")).text
+    login(client, tenant_a.member)
+    assert login_url in client.get(reverse("socialaccount_connections")).text
