@@ -8,7 +8,7 @@ import base64
 import datetime as dt
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
@@ -53,7 +53,6 @@ class LoopbackSamlIdP:
     cert_pem: str = ""
     entity_id: str = ENTITY_ID
     sso_url: str = SSO_URL
-    signed: list[str] = field(default_factory=list)
 
     def __post_init__(self):
         if not self.key_pem:
@@ -85,7 +84,6 @@ class LoopbackSamlIdP:
         signed = OneLogin_Saml2_Utils.add_sign(assertion, self.key_pem, self.cert_pem)
         signed = signed.decode() if isinstance(signed, bytes) else signed
         signed = re.sub(r"^<\?xml[^>]*>\s*", "", signed)
-        self.signed.append(signed)
         response = f"""<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r{uuid.uuid4().hex}" Version="2.0" IssueInstant="{saml_time(now)}" Destination="{acs_url}" InResponseTo="{request_id}">
 <saml:Issuer>{self.entity_id}</saml:Issuer>
 <samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status>
