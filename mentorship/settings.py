@@ -65,6 +65,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",  # single sign-on per organization (mentorship/accounts/sso.py)
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "mentorship.accounts",
     "mentorship.tenancy",
     "mentorship.audit",  # after tenancy: its post_migrate receiver narrows tenancy's grants (audit/apps.py)
@@ -84,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "mentorship.accounts.sso_errors.IdentityProviderErrorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "mentorship.accounts.session_timeouts.SessionTimeoutMiddleware",
@@ -198,6 +202,14 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Single sign-on: each organization's OpenID Connect / SAML app is a SocialApp row its org admin configures
+# (mentorship/accounts/sso.py). An identity provider's word never logs anyone into an existing local account by email:
+# that person logs in with their password and connects the SSO from their account's connections page.
+SOCIALACCOUNT_ADAPTER = "mentorship.accounts.sso_adapter.OrganizationSSOAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_REQUESTS_TIMEOUT = 10
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Mentorship"
 LOGIN_REDIRECT_URL = "home"

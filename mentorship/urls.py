@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from matching.urls import org_urlpatterns as matching_org_urlpatterns
+from mentorship.accounts.sso_urls import org_urlpatterns as sso_org_urlpatterns
 from mentorship.health import healthz
 from mentorship.tenancy import views as tenancy_views
 from mentorship.tenancy.urls import org_urlpatterns
@@ -13,6 +14,7 @@ urlpatterns = [
     path("", tenancy_views.home, name="home"),
     path("healthz/", healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("sso/", include("mentorship.accounts.sso_urls")),
     path("invite/<str:token>/", tenancy_views.invitation_accept, name="invitation_accept"),
     # Calendar clients fetch a member's feed without a login: the secret token in the URL is the credential.
     path("calendar/<slug:org_slug>/<slug:token>.ics", calendar_feed, name="calendar_feed"),
@@ -22,6 +24,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include("analytics.urls")),
     path("o/<slug:org_slug>/", include("mentorship.accounts.token_urls")),
     path("o/<slug:org_slug>/", include("mentorship.audit.urls")),
+    path("o/<slug:org_slug>/", include(sso_org_urlpatterns)),
     path("api/orgs/<slug:org_slug>/", include("mentorship.tenancy.api_urls")),
     path("api/orgs/<slug:org_slug>/", include("programs.api_urls")),
     path("api/orgs/<slug:org_slug>/", include("programs.workspace_api_urls")),

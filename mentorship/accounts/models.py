@@ -1,4 +1,6 @@
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -99,3 +101,37 @@ class ApiToken(TenantModel):
     def effective_roles(self) -> list[str]:
         """The roles a request with this token holds: the token's role if the membership still has it, else none."""
         return [self.role] if self.role in self.membership.roles else []
+
+
+class OrganizationSSO(models.Model):
+    """An organization's single sign-on: its allauth apps (OpenID Connect, SAML) and the email domains it vouches for.
+
+    A person whose identity provider asserts an address in one of `email_domains` may join the organization just in
+    time, as a plain member. A domain belongs to one organization at most, so no organization's identity provider can
+    mint accounts in another's domain. Read before any scope exists (the login flow is anonymous), so it is not a
+    TenantModel; every lookup goes through the organization or the app (mentorship/accounts/sso.py).
+    """
+
+    organization = models.OneToOneField("tenancy.Organization", on_delete=models.CASCADE, related_name="sso")
+    email_domains = ArrayField(models.CharField(max_length=253), default=list, blank=True)
+    oidc_app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    saml_app = models.OneToOneField(
+        "socialaccount.SocialApp", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "organization single sign-on"
+        indexes = [GinIndex(fields=["email_domains"], name="sso_email_domains_gin")]
+
+    def __str__(self) -> str:
+        return f"SSO of {self.organization}"
+
+    def apps(self) -> list:
+        return [app for app in (self.oidc_app, self.saml_app) if app is not None]
+
+    def covers(self, email: str | None) -> bool:
+        """Whether `email` is in one of this organization's domains."""
+        return bool(email) and email.rpartition("@")[2].lower() in self.email_domains
