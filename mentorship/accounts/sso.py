@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mentorship.accounts.models import OrganizationSSO
+from mentorship.audit.models import Action
+from mentorship.audit.services import record
 from mentorship.tenancy.models import Membership, Organization
 from mentorship.tenancy.scope import tenant_scope
 
@@ -190,6 +192,13 @@ def organization_sso_save(
     for app in old_apps:
         if app is not None:
             app.delete()
+    # What changed, never a secret or a certificate. (The SSO rows are global; the log is the organization's.)
+    with tenant_scope(organization):
+        record(
+            action=Action.SSO_CHANGED,
+            target=organization,
+            details={"email_domains": sso.email_domains, "oidc": oidc is not None, "saml": saml is not None},
+        )
     return sso
 
 

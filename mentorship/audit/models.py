@@ -41,6 +41,7 @@ class Action(models.TextChoices):
     TOKEN_REVOKED = "token.revoked", "API token revoked"
     MFA_REQUIREMENT_CHANGED = "security.mfa_changed", "Two-factor requirement changed"
     RETENTION_CHANGED = "data.retention_changed", "Private note retention changed"
+    SSO_CHANGED = "sso.changed", "Single sign-on changed"
 
 
 class TargetType(models.TextChoices):

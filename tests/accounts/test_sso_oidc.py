@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from mentorship.accounts.models import User
 from mentorship.accounts.sso import OidcConfig, oidc_provider_id, organization_sso_save
+from mentorship.audit.models import Action, AuditEvent
 from mentorship.tenancy.models import Membership
 from tests import factories
 from tests.accounts.oidc_idp.run import loopback_idp
@@ -88,6 +89,11 @@ def test_org_admin_configures_oidc_in_the_browser_and_an_employee_joins_just_in_
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
+    with tenant_a.scope():
+        event = AuditEvent.objects.get(action=Action.SSO_CHANGED)
+    assert (event.actor, event.details) == (
+        tenant_a.admin.user, {"email_domains": ["org-alpha.test"], "oidc": True, "saml": False}
+    )  # the audit log says who changed it and how, never the secret
 
     # The login page's work-email box leads to the organization's SSO start page.
     response = client.post(reverse("sso_discover"), {"email": "alice@ORG-ALPHA.test"})
