@@ -29,6 +29,11 @@ class Route:
         return "org_slug" in self.kwargs
 
 
+def uses_token(matrix: dict, route: Route) -> bool:
+    """API routes are called with the role's personal API token, unless the row says auth = "session"."""
+    return route.is_api and matrix["route"].get(route.name, {}).get("auth", "token") == "token"
+
+
 @dataclass(frozen=True)
 class Cell:
     """One request: `org` is "own" (our slug, our rows), "other" (the other organization's slug and rows) or
@@ -104,9 +109,8 @@ def expand(matrix: dict, routes: dict[str, Route]) -> list[Cell]:
         route = routes.get(name)
         assert route is not None, f"the matrix names a route that does not exist: {name}"
         anonymous = defaults["anonymous_api" if route.is_api else "anonymous_page"]
-        foreign_columns = route.in_organization and entry.get("other_org") != "skip"
         for method in entry["methods"]:
-            allowed = _roles(matrix, entry.get(method, []))
+            allowed = _roles(matrix, entry.get(method, entry.get("roles", [])))
             for role in ROLES:
                 if role in allowed:
                     own = "allow"
@@ -115,11 +119,15 @@ def expand(matrix: dict, routes: dict[str, Route]) -> list[Cell]:
                 else:
                     own = _per_role(entry, "denied", role, defaults["denied"])
                 cells.append(Cell(name, method, role, "own", own))
-                if not foreign_columns:
+                if not route.in_organization:
                     continue
-                cells.append(Cell(name, method, role, "other", anonymous if role == "anonymous" else 404))
+                signed_in_other = defaults["other_org_api"] if uses_token(matrix, route) else defaults["other_org"]
+                if entry.get("other_org") != "skip":
+                    other = anonymous if role == "anonymous" else signed_in_other
+                    cells.append(Cell(name, method, role, "other", other))
                 if _points_at_rows(kwarg_targets(matrix, name), route):
-                    foreign = _per_role(entry, "anonymous", role, anonymous) if role == "anonymous" else "deny"
+                    # Anonymous keeps its login answer; whoever the route lets in must find nothing.
+                    foreign = own if role == "anonymous" and own != "allow" else "deny"
                     cells.append(Cell(name, method, role, "foreign_ids", foreign))
     return cells
 
@@ -127,7 +135,7 @@ def expand(matrix: dict, routes: dict[str, Route]) -> list[Cell]:
 def kwarg_targets(matrix: dict, name: str) -> dict[str, str]:
     """URL kwarg -> the World.ids key it takes for this route ("=value" is a literal, "token:self" the acting
     role's own API token)."""
-    return {**matrix["kwargs"], **matrix["route"][name].get("kwargs", {})}
+    return {**matrix["kwargs"], **matrix["route"].get(name, {}).get("kwargs", {})}
 
 
 def _points_at_rows(targets: dict[str, str], route: Route) -> bool:

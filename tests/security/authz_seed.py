@@ -79,7 +79,7 @@ def build_world(name: str, slug: str, prefix: str) -> World:
 
 def _build_rows(world: World, prefix: str, cohort, pair, skills, department) -> None:
     from matching.models import MatchRun
-    from programs.models import Application, CalendarFeed, Cohort
+    from programs.models import Application, CalendarFeed, Cohort, Program
 
     ids = world.ids
     mentorship = pair.mentorship
@@ -114,7 +114,9 @@ def _build_rows(world: World, prefix: str, cohort, pair, skills, department) -> 
     ids["feed_token"] = feed_token
     ids["recognition"] = factories.make_recognition(mentorship).pk
     # An open cohort the plain member applied to (withdraw, review) and a second pair of requests for matching.
-    enrolling = factories.make_cohort(program, name=_text(prefix, "Enrolling"), status=Cohort.Status.ENROLLING)
+    open_program = factories.make_program(_text(prefix, "Open"), status=Program.Status.OPEN,
+                                          created_by=world.members["program_admin"])  # fmt: skip
+    enrolling = factories.make_cohort(open_program, name=_text(prefix, "Enrolling"), status=Cohort.Status.ENROLLING)
     application = factories.make_application(
         enrolling, world.members["member"], role=Application.Role.MENTEE, goals=_text(prefix, "application goals")
     )
@@ -125,6 +127,7 @@ def _build_rows(world: World, prefix: str, cohort, pair, skills, department) -> 
         cohort, mentee=pair.mentee.applications.get(cohort=cohort), reason=_text(prefix, "rematch reason")
     )
     ids.update(mentor_request=mentor_request.pk, rematch_request=rematch.pk)
+    _build_choice_cohort(world, prefix)
     invitation_token = f"{world.slug}-invitation-secret"
     invitation = factories.make_invitation(f"invitee@{world.slug}.test", token=invitation_token,
                                            job_title=_text(prefix, "job"))  # fmt: skip
@@ -134,6 +137,20 @@ def _build_rows(world: World, prefix: str, cohort, pair, skills, department) -> 
     ).pk
     make_metric_snapshot(scope_type="cohort", scope_id=cohort.pk, period=timezone.localdate().strftime("%Y-%m"))
     make_metrics_run()
+
+
+def _build_choice_cohort(world: World, prefix: str) -> None:
+    """A mentee-choice cohort in which the mentee may request the mentor (the choice pages)."""
+    from programs.models import Application, Cohort, Program
+
+    program = factories.make_program(_text(prefix, "Choice"), status=Program.Status.RUNNING,
+                                     created_by=world.members["program_admin"])  # fmt: skip
+    Program.objects.filter(pk=program.pk).update(matching_mode=Program.MatchingMode.MENTEE_CHOICE)
+    cohort = factories.make_cohort(program, name=_text(prefix, "Choosing"), status=Cohort.Status.MATCHING)
+    accepted = Application.Status.ACCEPTED
+    factories.make_application(cohort, world.members["mentee"], role=Application.Role.MENTEE, status=accepted)
+    mentor = factories.make_application(cohort, world.members["mentor"], role=Application.Role.MENTOR, status=accepted)
+    world.ids.update(choice_cohort=cohort.pk, choice_mentor_application=mentor.pk)
 
 
 def _first_proposal(cohort) -> int:
@@ -152,17 +169,18 @@ def fingerprint(world: World) -> dict[str, str]:
     and its members' user rows, in one query."""
     user_table = apps.get_model("accounts", "User")._meta.db_table
     member_table = Membership._meta.db_table
+    # Explicit organization filters: a few tables (memberships, invitations) are read before a scope exists and
+    # opt out of row-level security.
     parts = [
-        f"SELECT '{table}', md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM {table} t" for table in
-        _TENANT_TABLES
-    ]  # fmt: skip
+        f"SELECT '{table}', md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM {table} t "
+        f"WHERE t.organization_id = %(org)s"
+        for table in _TENANT_TABLES
+    ]
     parts.append(
         f"SELECT 'users', md5(coalesce(string_agg(u::text, '|' ORDER BY u.id), '')) FROM {user_table} u "
-        f"WHERE u.id IN (SELECT user_id FROM {member_table})"
+        f"WHERE u.id IN (SELECT user_id FROM {member_table} WHERE organization_id = %(org)s)"
     )
-    parts.append(
-        f"SELECT 'organization', md5(o::text) FROM {Organization._meta.db_table} o WHERE o.id = %s"
-    )
+    parts.append(f"SELECT 'organization', md5(o::text) FROM {Organization._meta.db_table} o WHERE o.id = %(org)s")
     with world.scope(), connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), [world.organization.pk])
+        cursor.execute(" UNION ALL ".join(parts), {"org": world.organization.pk})
         return dict(cursor.fetchall())
