@@ -1,4 +1,6 @@
-"""The matrix's figures, collected by the cells and printed at the end of the run by tests/security/conftest.py."""
+"""The matrix's figures, collected by the cells and printed at the end of the run by tests/security/conftest.py.
+A foreign read is a response showing the other organization's canary, or the mentor's private note to anyone else;
+a foreign write is a request after which a row of the other organization differs."""
 
 from __future__ import annotations
 
@@ -16,6 +18,5 @@ def record(*, leaked: bool, changed: bool) -> None:
 
 def summary() -> str:
     return (
-        f"authorization matrix: {cells} cells exercised, foreign reads {foreign_reads}, "
-        f"foreign writes {foreign_writes}"
+        f"authorization matrix: {cells} cells exercised, foreign reads {foreign_reads}, foreign writes {foreign_writes}"
     )

@@ -22,6 +22,8 @@ from tests.analytics_factories import make_metric_snapshot, make_metrics_run
 from tests.programs.workspace_setup import make_workspace_pair, publish_pairs, running_cohort
 
 CANARY = "CANARY-B"
+# In each organization the mentor's private note: no one but the mentor may ever be shown it.
+PRIVATE_NOTE = "private note of the mentor"
 ROLES = ("org_admin", "program_admin", "hr_analyst", "mentor", "mentee", "member", "anonymous")
 _TENANCY_ROLES = {"org_admin": [Role.ORG_ADMIN], "program_admin": [Role.PROGRAM_ADMIN], "hr_analyst": [Role.HR_ANALYST]}
 
@@ -97,7 +99,7 @@ def _build_rows(world: World, prefix: str, cohort, pair, skills, department) -> 
         mentorship, status="scheduled", starts_at=timezone.now() + timedelta(days=2), topics=_text(prefix, "next")
     )
     ids.update(session=session.pk, upcoming_session=upcoming.pk)
-    factories.make_private_note(session, text=_text(prefix, "private note of the mentor"))
+    factories.make_private_note(session, text=_text(prefix, PRIVATE_NOTE))
     feedback = factories.make_feedback(session)
     feedback.comment = _text(prefix, "feedback comment")
     feedback.save(update_fields=["comment"])
