@@ -158,3 +158,22 @@ def test_a_method_the_row_leaves_out_is_refused(name, method, worlds, client):
     cell = authz_matrix.Cell(name, method, "org_admin", "own", 405)
     response = perform(client, method, build_url(cell, own, other), ROUTES[name], "org_admin", own)
     assert response.status_code in (403, 404, 405), f"{method} {name} answers {response.status_code}"
+
+
+def test_the_checks_can_fail(worlds, client):
+    """The canaries render where they belong and the fingerprint notices a change, so 0 found means 0 there."""
+    _, other, baseline = worlds
+    client.force_login(other.members["mentor"].user)
+    page = client.get(
+        reverse("mentorship_detail", kwargs={"org_slug": other.slug, "mentorship_id": other.ids["mentorship"]})
+    )
+    assert CANARY.encode() in page.content
+    note = client.get(
+        reverse("api_session_private_note", kwargs={"org_slug": other.slug, "session_id": other.ids["session"]})
+    )
+    assert PRIVATE_NOTE.encode() in note.content
+    from programs.models import Goal
+
+    with other.scope():
+        Goal.objects.filter(pk=other.ids["goal"]).update(title=f"{CANARY} goal, edited")
+    assert fingerprint(other) != baseline
