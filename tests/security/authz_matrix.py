@@ -133,8 +133,7 @@ def expand(matrix: dict, routes: dict[str, Route]) -> list[Cell]:
 
 
 def kwarg_targets(matrix: dict, name: str) -> dict[str, str]:
-    """URL kwarg -> the World.ids key it takes for this route ("=value" is a literal, "token:self" the acting
-    role's own API token)."""
+    """URL kwarg -> the World.ids key it takes for this route ("=value" is a literal)."""
     return {**matrix["kwargs"], **matrix["route"].get(name, {}).get("kwargs", {})}
 
 

@@ -44,7 +44,6 @@ def build_url(cell: authz_matrix.Cell, own, other) -> str:
     route = ROUTES[cell.route]
     ids_from = own if cell.org == "own" else other
     slug_of = other if cell.org == "other" else own
-    role = "member" if cell.role == "anonymous" else cell.role
     kwargs = {}
     for kwarg, target in authz_matrix.kwarg_targets(MATRIX, cell.route).items():
         if kwarg not in route.kwargs:
@@ -52,7 +51,7 @@ def build_url(cell: authz_matrix.Cell, own, other) -> str:
         if target.startswith("="):
             kwargs[kwarg] = target[1:]
         else:
-            kwargs[kwarg] = ids_from.ids[f"token:{role}" if target == "token:self" else target]
+            kwargs[kwarg] = ids_from.ids[target]
     if route.in_organization:
         kwargs["org_slug"] = slug_of.slug
     missing = set(route.kwargs) - set(kwargs)
