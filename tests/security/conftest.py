@@ -8,3 +8,10 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.security import authz_figures
+
+    if authz_figures.cells:
+        terminalreporter.write_line(authz_figures.summary())
