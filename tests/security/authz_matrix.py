@@ -123,7 +123,7 @@ def expand(matrix: dict, routes: dict[str, Route]) -> list[Cell]:
                     continue
                 signed_in_other = defaults["other_org_api"] if uses_token(matrix, route) else defaults["other_org"]
                 if entry.get("other_org") != "skip":
-                    other = anonymous if role == "anonymous" else signed_in_other
+                    other = _per_role(entry, "anonymous", role, anonymous) if role == "anonymous" else signed_in_other
                     cells.append(Cell(name, method, role, "other", other))
                 if _points_at_rows(kwarg_targets(matrix, name), route):
                     # Anonymous keeps its login answer; whoever the route lets in must find nothing.
