@@ -14,9 +14,9 @@ def test_log_in_and_see_the_organization_home(page, live_server, tenants, artifa
     tenant_a, _ = tenants
     page.goto(f"{live_server.url}/o/{tenant_a.organization.slug}/")
     # Anonymous: sent to the login page, then back.
-    page.get_by_label("Email").fill("admin@org-alpha.test")
+    page.locator("#id_login").fill("admin@org-alpha.test")
     page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign In", exact=True).click()
     page.wait_for_url(f"{live_server.url}/o/{tenant_a.organization.slug}/")
     assert page.get_by_role("heading", name="Welcome, Ada").is_visible()
     nav = page.get_by_role("navigation", name="Org Alpha")
