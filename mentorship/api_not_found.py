@@ -9,5 +9,5 @@ from django.views.decorators.csrf import csrf_exempt
 
 
 @csrf_exempt  # it changes nothing; without this a POST would get the CSRF failure page instead of the 404
-def api_not_found(request, rest=""):
+def api_not_found(request):
     return JsonResponse({"detail": "Not found."}, status=404)

@@ -2,8 +2,10 @@
 
 Every path under /api/orgs/<org_slug>/ answers 401 (a bad, revoked or expired token), 403 (anonymous, or a role
 the operation does not allow), 404 (an unknown organization, one the caller is not a member of, or an id of
-another organization) and 429 (throttled), each as DRF's `{"detail": ...}`; an operation that takes a body or query
-parameters also answers 400 with the errors keyed by field. Documenting them once here keeps the schema true for
+another organization) and 429 (throttled), each as DRF's `{"detail": ...}`. An operation that writes, or reads with
+query parameters, also answers 400 with the errors keyed by field (bad input, or a rule of the service such as
+"this application can no longer be withdrawn"); one that takes a body answers 415 to a media type it does not
+parse. Documenting them once here keeps the schema true for
 clients and for the fuzzing (mentorship/api_fuzz/) without an `extend_schema` on every view.
 """
 
@@ -40,8 +42,8 @@ def _response(description: str, component: str) -> dict:
     }
 
 
-def _takes_input(operation: dict) -> bool:
-    return "requestBody" in operation or any(p.get("in") == "query" for p in operation.get("parameters", []))
+def _can_be_refused(method: str, operation: dict) -> bool:
+    return method != "get" or any(p.get("in") == "query" for p in operation.get("parameters", []))
 
 
 def add_error_responses(result, generator, request, public):
@@ -57,6 +59,8 @@ def add_error_responses(result, generator, request, public):
             responses = operation.setdefault("responses", {})
             for status, description in DETAIL_RESPONSES.items():
                 responses.setdefault(status, _response(description, DETAIL))
-            if _takes_input(operation):
+            if _can_be_refused(method, operation):
                 responses.setdefault("400", _response("Invalid input; the errors name the field.", FIELD_ERRORS))
+            if "requestBody" in operation:
+                responses.setdefault("415", _response("Unsupported media type of the request body.", DETAIL))
     return result
