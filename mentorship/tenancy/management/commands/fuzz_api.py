@@ -3,10 +3,11 @@
 The fuzz organization `api-fuzz` (mentorship/api_fuzz/seed.py) is found or created and restored before each role,
 and each role gets a fresh personal API token, revoked at the end. Every operation of the OpenAPI schema served at
 /api/schema/ is called through the WSGI app in this process (no server, no network), in rounds: each round sends a
-few generated cases per operation (valid ones, then ones that break the schema; every other round with the ids of
-the organization's real rows in the path), with a new seed, until the role's share of the requests is spent. A
-response is a finding when it is a server error (5xx) or does not conform to the schema (undocumented status
-code or content type, a body or header the schema does not describe). Exits 1 when there is any.
+few generated cases per operation (valid ones, then ones that break the schema), with a new seed, until the
+role's share of the requests is spent; the first and every other round put the ids of the organization's real rows
+in the path, the others generated ids. A response is a finding when it is a server error (5xx) or does not conform
+to the schema (undocumented status code or content type, a body or header the schema does not describe). Exits 1
+when there is any.
 
 Throttling is off for the run (thousands of requests a minute per token); tests/security/test_throttling.py
 covers the limits.
@@ -14,8 +15,8 @@ covers the limits.
 
 from __future__ import annotations
 
+import itertools
 import logging
-import math
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -28,6 +29,7 @@ from mentorship.tenancy.models import Organization
 from mentorship.tenancy.scope import tenant_scope
 
 EXAMPLES_PER_ROUND = 4  # per operation and generation mode
+ROLE_SEED_STRIDE = 1_000_000  # each role's rounds draw from seeds of their own
 
 
 class Command(BaseCommand):
@@ -53,8 +55,8 @@ class Command(BaseCommand):
                 f"database role {connection.settings_dict['USER']}, in-process WSGI"
             )
             shares = _shares(requests, len(ROLES))
-            for (role, share), offset in zip(shares.items(), range(0, 10**6, 10**5), strict=False):
-                figures[role] = self._fuzz_role(role, share, ops, seed=seed + offset)
+            for index, (role, share) in enumerate(shares.items()):
+                figures[role] = self._fuzz_role(role, share, ops, seed=seed + index * ROLE_SEED_STRIDE)
             with tenant_scope(Organization.objects.get(slug=SLUG)):
                 fuzz_tokens_revoke()
         self._report(figures, elapsed=time.monotonic() - started, show=show)
@@ -65,13 +67,13 @@ class Command(BaseCommand):
         fuzz = fuzz_organization_seed()  # restores what the previous role's requests changed
         ids = known_path_ids(fuzz.organization)
         figures = RoleFigures()
-        for round_number in range(math.ceil(share / len(ops)) + 1000):
+        for round_number in itertools.count():
             before = figures.requests
             for index, operation in enumerate(ops):
                 fuzz_operation(
                     operation, slug=fuzz.organization.slug, secret=fuzz.secrets[role], figures=figures,
-                    examples=EXAMPLES_PER_ROUND, seed=seed + round_number * 1000 + index, budget=share,
-                    path_parameters=ids if round_number % 2 else None,
+                    examples=EXAMPLES_PER_ROUND, seed=seed + round_number * len(ops) + index, budget=share,
+                    path_parameters=None if round_number % 2 else ids,
                 )  # fmt: skip
                 if figures.requests >= share:
                     return figures
