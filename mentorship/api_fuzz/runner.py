@@ -43,6 +43,7 @@ class RoleFigures:
     requests: int = 0
     server_errors: int = 0
     violations: int = 0
+    successes: int = 0  # 2xx: the cases that got past authorization and validation into the services
     # (operation, status, what) -> how often; the distinct findings to print
     findings: Counter = field(default_factory=Counter)
 
@@ -116,6 +117,7 @@ def fuzz_operation(
                 raise _BudgetSpent
             response = case.call(headers=headers)
             figures.requests += 1
+            figures.successes += 200 <= response.status_code < 300
             label = f"{operation.method.upper()} {operation.path}"
             if response.status_code >= 500:
                 figures.server_errors += 1

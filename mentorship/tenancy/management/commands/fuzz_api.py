@@ -82,16 +82,19 @@ class Command(BaseCommand):
         return figures
 
     def _report(self, figures: dict[str, RoleFigures], *, elapsed: float, show: int) -> None:
-        line = "{:<14} {:>9} {:>13} {:>18}"
-        self.stdout.write(line.format("role", "requests", "server errors", "schema violations"))
+        line = "{:<14} {:>9} {:>7} {:>13} {:>18}"
+        self.stdout.write(line.format("role", "requests", "2xx", "server errors", "schema violations"))
         for role, f in figures.items():
-            self.stdout.write(line.format(role, f"{f.requests:,}", f.server_errors, f.violations))
+            self.stdout.write(line.format(role, f"{f.requests:,}", f"{f.successes:,}", f.server_errors, f.violations))
         total = RoleFigures(
             requests=sum(f.requests for f in figures.values()),
             server_errors=sum(f.server_errors for f in figures.values()),
             violations=sum(f.violations for f in figures.values()),
+            successes=sum(f.successes for f in figures.values()),
         )
-        self.stdout.write(line.format("total", f"{total.requests:,}", total.server_errors, total.violations))
+        self.stdout.write(
+            line.format("total", f"{total.requests:,}", f"{total.successes:,}", total.server_errors, total.violations)
+        )
         self.stdout.write(f"{total.requests / elapsed:.0f} requests/s over {elapsed:.1f} s")
         for f in figures.values():
             total.findings.update(f.findings)
