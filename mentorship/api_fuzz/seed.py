@@ -102,7 +102,7 @@ def fuzz_organization_seed() -> FuzzOrganization:
         # The plain member has no department (nor manager): the empty fields get fuzzed responses too.
         people = {name: _person(organization, name, None if name == "member" else department) for name in ROLES}
         _workspace(people)
-        fuzz_tokens_revoke()
+        _revoke_tokens()
         secrets = {
             name: api_token_create(membership=people[name], name=TOKEN_NAME, role=ROLES[name][1]).secret
             for name in ROLES
@@ -111,7 +111,14 @@ def fuzz_organization_seed() -> FuzzOrganization:
 
 
 def fuzz_tokens_revoke() -> None:
-    """Revoke the fuzz tokens of the current scope (the fuzz organization's), so none outlives its run."""
+    """Revoke the fuzz organization's fuzz tokens, so none outlives its run."""
+    organization = Organization.objects.filter(slug=SLUG).first()
+    if organization is not None:
+        with tenant_scope(organization):
+            _revoke_tokens()
+
+
+def _revoke_tokens() -> None:
     for token in ApiToken.objects.filter(name=TOKEN_NAME, revoked_at__isnull=True):
         api_token_revoke(token=token)
 

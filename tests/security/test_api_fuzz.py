@@ -5,11 +5,17 @@ serializers and services) and cases with generated ids. `manage.py fuzz_api --re
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from django.core.management import call_command
 from drf_spectacular.generators import SchemaGenerator
 
+from mentorship.accounts.models import ApiToken
 from mentorship.api_fuzz.runner import RoleFigures, fuzz_operation, in_process_requests, load_schema, operations
-from mentorship.api_fuzz.seed import ROLES, fuzz_organization_seed, known_path_ids
+from mentorship.api_fuzz.seed import ROLES, SLUG, fuzz_organization_seed, known_path_ids
+from mentorship.tenancy.models import Organization
+from mentorship.tenancy.scope import tenant_scope
 from tests import factories
 from tests.conftest import login
 
@@ -74,3 +80,17 @@ def test_every_tenant_operation_documents_its_error_responses():
             expected = {"401", "403", "404", "429"} | ({"400"} if method != "get" else set())
             expected |= {"415"} if "requestBody" in operation else set()
             assert expected <= set(operation["responses"]), (method, path)
+
+
+def test_the_fuzz_api_command_prints_figures_per_role_and_leaves_no_token_valid(db):
+    out = io.StringIO()
+    call_command("fuzz_api", "--requests", "60", "--seed", "3", stdout=out)
+    lines = out.getvalue().splitlines()
+    names = {*ROLES, "total"}
+    rows = {cells[0]: cells[1:] for cells in map(str.split, lines) if cells and cells[0] in names}
+    assert {name: row[0] for name, row in rows.items()} == {**{role: "10" for role in ROLES}, "total": "60"}
+    assert lines[-1] == "0 server errors, 0 schema violations"
+    organization = Organization.objects.get(slug=SLUG)
+    with tenant_scope(organization):
+        assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 0
+        assert ApiToken.objects.count() == len(ROLES)
