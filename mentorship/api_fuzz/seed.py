@@ -2,7 +2,7 @@
 
 Idempotent and reusable: the organization `api-fuzz` and its people are found or created, and whatever a previous
 run changed that would lock a role out (a deactivated membership, a changed role, MFA required) is put back. Each
-call revokes the previous fuzz tokens and creates one fresh personal API token per role (secrets are shown once,
+call deletes the previous fuzz tokens and creates one fresh personal API token per role (secrets are shown once,
 so they cannot be reused). Only this organization is touched; the fuzz reaches nothing else because every token is
 valid under its own organization's slug only.
 """
@@ -102,7 +102,8 @@ def fuzz_organization_seed() -> FuzzOrganization:
         # The plain member has no department (nor manager): the empty fields get fuzzed responses too.
         people = {name: _person(organization, name, None if name == "member" else department) for name in ROLES}
         _workspace(people)
-        _revoke_tokens()
+        # The previous run's tokens are throwaway: deleted, so runs do not pile them up.
+        ApiToken.objects.filter(name=TOKEN_NAME).delete()
         secrets = {
             name: api_token_create(membership=people[name], name=TOKEN_NAME, role=ROLES[name][1]).secret
             for name in ROLES
@@ -115,12 +116,8 @@ def fuzz_tokens_revoke() -> None:
     organization = Organization.objects.filter(slug=SLUG).first()
     if organization is not None:
         with tenant_scope(organization):
-            _revoke_tokens()
-
-
-def _revoke_tokens() -> None:
-    for token in ApiToken.objects.filter(name=TOKEN_NAME, revoked_at__isnull=True):
-        api_token_revoke(token=token)
+            for token in ApiToken.objects.filter(name=TOKEN_NAME, revoked_at__isnull=True):
+                api_token_revoke(token=token)
 
 
 def known_path_ids(organization: Organization) -> dict[str, int]:
