@@ -1,7 +1,8 @@
 """Resolve PostgreSQL and Redis for the README commands, starting embedded ones when none is configured.
 
 `python -m mentorship.devservices run` and `python -m mentorship.devservices test -- <pytest args>` are what
-`make run` and `make test` call. Resolution:
+`make run` and `make test` call; `python -m mentorship.devservices manage -- <command> <args>` runs one management
+command (`fuzz_api`, say) against the development database. Resolution:
 
 * ``DATABASE_URL`` set: it is treated as an administrator URL when its role is a superuser (this machine's
   PostgreSQL, say); the two application roles and the database are created there. A non-privileged URL is used as is.
@@ -258,6 +259,14 @@ def test(pytest_args: list[str]) -> int:
         return subprocess.run([sys.executable, "-m", "pytest", *pytest_args], env=env, cwd=ROOT).returncode
 
 
+def manage(manage_args: list[str]) -> int:
+    """A management command (a benchmark, the API fuzz) against the development database, migrated first."""
+    with resolve(database="mentorship", data_folder=DEVDATA) as services:
+        _manage(services, "migrate", "--no-input", role="owner")
+        env = {**os.environ, **services.environ(role="app")}
+        return subprocess.run([sys.executable, str(ROOT / "manage.py"), *manage_args], env=env, cwd=ROOT).returncode
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -265,9 +274,13 @@ def main() -> int:
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     test_parser = sub.add_parser("test", help="run pytest against real PostgreSQL and Redis")
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    manage_parser = sub.add_parser("manage", help="migrate, then run a manage.py command as the app role")
+    manage_parser.add_argument("manage_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     if args.command == "run":
         return run(args.port)
+    if args.command == "manage":
+        return manage([a for a in args.manage_args if a != "--"])
     pytest_args = [a for a in args.pytest_args if a != "--"]
     return test(pytest_args)
 

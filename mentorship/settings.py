@@ -256,6 +256,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Mentorship API",
     "DESCRIPTION": "Tenant-scoped API: every path names its organization, /api/orgs/<org_slug>/...",
     "VERSION": "1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "mentorship.openapi_errors.add_error_responses",
+    ],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

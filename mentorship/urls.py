@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from matching.urls import org_urlpatterns as matching_org_urlpatterns
 from mentorship.accounts.sso_urls import org_urlpatterns as sso_org_urlpatterns
+from mentorship.api_not_found import api_not_found
 from mentorship.health import healthz
 from mentorship.tenancy import views as tenancy_views
 from mentorship.tenancy.urls import org_urlpatterns
@@ -36,4 +37,5 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file (?script), so the page needs no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("ops/admin/", admin.site.urls),
+    re_path(r"^api/", api_not_found),  # last: only what no API route matched (a prefix, so even a newline in it)
 ]

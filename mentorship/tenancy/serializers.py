@@ -12,8 +12,8 @@ class DepartmentSerializer(serializers.ModelSerializer):
 class MembershipSerializer(serializers.ModelSerializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     full_name = serializers.CharField(source="user.full_name", read_only=True)
-    department = DepartmentSerializer(read_only=True)
-    manager_id = serializers.IntegerField(read_only=True)
+    department = DepartmentSerializer(read_only=True, allow_null=True)
+    manager_id = serializers.IntegerField(read_only=True, allow_null=True)
 
     class Meta:
         model = Membership
