@@ -37,5 +37,6 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file (?script), so the page needs no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api_schema"), name="api_docs"),
     path("ops/admin/", admin.site.urls),
-    re_path(r"^api/", api_not_found, name="api_not_found"),  # last: only what no API route matched (a prefix, so even a newline in it)
+    # Last: only what no API route matched (a prefix, so even a path with a newline in it).
+    re_path(r"^api/", api_not_found, name="api_not_found"),
 ]
