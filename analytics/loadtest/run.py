@@ -1,0 +1,112 @@
+"""One load test: the organization, the credentials, gunicorn, then locust's figures against the targets."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from analytics.loadtest import seed, server
+
+SCENARIOS = ("log session (API)", "workspace page", "HR dashboard")
+P99_TARGET_MS = 250  # the workspace page and the dashboard, at the requested rate, with 0 errors
+TARGETED = ("workspace page", "HR dashboard")
+RATE_TOLERANCE = 0.95  # the rate served must be at least this share of the one requested
+
+
+@dataclass(frozen=True)
+class Options:
+    sessions: int = 1_000_000
+    rps: float = 50
+    duration: float = 60
+    warmup: float = 5
+    reuse: bool = False
+    workers: int = 3  # docker-compose.yml's WEB_CONCURRENCY
+    pairs: int = 25
+    production: bool = True
+    wait_for_statistics: bool = True
+
+
+@dataclass
+class Report:
+    endpoints: list[dict]
+    errors: list[dict]
+    options: Options
+
+    def endpoint(self, name: str) -> dict:
+        return next((row for row in self.endpoints if row["name"] == name), {"name": name, "requests": 0})
+
+    @property
+    def problems(self) -> list[str]:
+        found = []
+        for name in SCENARIOS:
+            row = self.endpoint(name)
+            if not row["requests"]:
+                found.append(f"{name}: no response")
+                continue
+            if row["failures"]:
+                found.append(f"{name}: {row['failures']} errors")
+            if name in TARGETED and row["p99"] >= P99_TARGET_MS:
+                found.append(f"{name}: p99 {row['p99']:.0f} ms >= {P99_TARGET_MS} ms")
+        served = sum(self.endpoint(name).get("rps", 0) for name in SCENARIOS)
+        if served < self.options.rps * RATE_TOLERANCE:
+            found.append(f"served {served:.1f} requests/s of the {self.options.rps:g} asked")
+        return found
+
+
+def loadtest_run(options: Options, write) -> Report:
+    write(f"Load test: {options.sessions:,} sessions, {options.rps:g} requests/s for {options.duration:g} s "
+          f"(+{options.warmup:g} s warm-up) over {', '.join(SCENARIOS)}; "
+          f"database role {connection.settings_dict['USER']}")  # fmt: skip
+    organization = seed.organization_prepare(
+        sessions=options.sessions, reuse=options.reuse, wait_for_statistics=options.wait_for_statistics, write=write
+    )
+    actors = seed.actors_create(organization, pairs=options.pairs)
+    environment = server.server_environment(
+        database=server.database_url(connection.settings_dict), production=options.production
+    )
+    if options.production:
+        server.collect_static(environment, reuse=options.reuse, write=write)
+    connection.close()  # nothing of ours holds a connection while the server is measured
+    with server.gunicorn(environment, workers=options.workers) as base:
+        write(f"  gunicorn ({options.workers} workers, DJANGO_ENV={environment['DJANGO_ENV']}) on {base}")
+        plan = {
+            "host": base, "slug": organization.slug, "rps": options.rps, "duration": options.duration,
+            "warmup": options.warmup, "scenarios": SCENARIOS, "cookie_name": settings.SESSION_COOKIE_NAME,
+            "topics_marker": seed.TOPICS_MARKER, "hr_session": actors.hr_session,
+            "pairs": [asdict(pair) for pair in actors.pairs],
+        }  # fmt: skip
+        traffic = subprocess.run(
+            [sys.executable, "-m", "analytics.loadtest.traffic"], input=json.dumps(plan), capture_output=True,
+            text=True, cwd=settings.BASE_DIR, check=False, timeout=options.warmup + options.duration + 120,
+        )  # fmt: skip
+    if traffic.returncode != 0:
+        raise RuntimeError(f"the locust process failed:\n{traffic.stderr[-3000:]}")
+    figures = json.loads(traffic.stdout)
+    return Report(endpoints=figures["endpoints"], errors=figures["errors"], options=options)
+
+
+def report_lines(report: Report) -> list[str]:
+    lines = [
+        f"{'endpoint':<20} {'requests':>9} {'req/s':>7} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7} {'errors':>7}",
+        "-" * 78,
+    ]
+    for name in SCENARIOS:
+        row = report.endpoint(name)
+        if not row["requests"]:
+            lines.append(f"{name:<20} {0:>9}")
+            continue
+        lines.append(
+            f"{name:<20} {row['requests']:>9,} {row['rps']:>7.1f} {row['p50']:>4.0f} ms {row['p95']:>4.0f} ms "
+            f"{row['p99']:>4.0f} ms {row['max']:>4.0f} ms {row['failures']:>7}"
+        )
+    lines.extend(f"  error: {error['name']}: {error['error']} (x{error['occurrences']})" for error in report.errors)
+    problems = report.problems
+    target = (f"targets: workspace page and HR dashboard p99 < {P99_TARGET_MS} ms at {report.options.rps:g} "
+              f"requests/s, 0 errors")  # fmt: skip
+    lines.append(f"PASS ({target})" if not problems else f"FAIL ({target}): " + "; ".join(problems))
+    return lines

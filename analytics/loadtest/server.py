@@ -1,0 +1,104 @@
+"""gunicorn on a free loopback port, serving the product with its production settings as the app role.
+
+As in the Dockerfile: `gunicorn mentorship.wsgi:application` with DJANGO_ENV=production (DEBUG off, WhiteNoise,
+HTTPS-only cookies behind a proxy that sets X-Forwarded-Proto), the static files collected first (once: a rerun
+with `reuse` keeps them). `production=False` serves DJANGO_ENV=development with DEBUG off instead, which needs no
+collected static files (a minute of compression): the smoke test's choice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+
+STATIC_ROOT = settings.BASE_DIR / ".devdata" / "loadtest" / "staticfiles"
+START_TIMEOUT = 60  # seconds for every worker to boot
+
+
+def database_url(settings_dict) -> str:
+    """The URL of the connection the command itself uses (the app role), for the server's processes."""
+    host = settings_dict["HOST"] or "localhost"
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    user, password = quote(settings_dict["USER"]), quote(settings_dict["PASSWORD"] or "")
+    return f"postgresql://{user}:{password}@{quote(host, safe='')}{port}/{settings_dict['NAME']}"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_environment(*, database: str, production: bool) -> dict[str, str]:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "REDIS_URL": settings.REDIS_URL,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DEBUG": "false",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_ENV": "production" if production else "development",
+    }
+    if production:
+        environment.update(SECRET_KEY=secrets.token_urlsafe(50), STATIC_ROOT=str(STATIC_ROOT))
+    return environment
+
+
+def collect_static(environment: dict[str, str], *, reuse: bool, write) -> None:
+    if reuse and (Path(STATIC_ROOT) / "staticfiles.json").exists():
+        return
+    started = time.monotonic()
+    subprocess.run(
+        [sys.executable, str(settings.BASE_DIR / "manage.py"), "collectstatic", "--noinput", "-v", "0"],
+        env=environment, cwd=settings.BASE_DIR, check=True, timeout=600,
+    )  # fmt: skip
+    write(f"  static files collected in {time.monotonic() - started:.1f} s")
+
+
+def _ready(url: str) -> bool:
+    request = urllib.request.Request(url, headers={"X-Forwarded-Proto": "https"})
+    try:
+        with urllib.request.urlopen(request, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def gunicorn(environment: dict[str, str], *, workers: int) -> Iterator[str]:
+    """Yield the server's base URL once /healthz/ answers; stop it (and wait for it) afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "mentorship.wsgi:application", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--worker-tmp-dir", "/dev/shm", "--log-level", "warning"],
+        env=environment, cwd=settings.BASE_DIR,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not _ready(f"{base}/healthz/"):
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with code {process.returncode} during start-up")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer /healthz/ within {START_TIMEOUT} s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
