@@ -65,6 +65,7 @@ def loadtest_run(options: Options, write) -> Report:
     organization = seed.organization_prepare(
         sessions=options.sessions, reuse=options.reuse, wait_for_statistics=options.wait_for_statistics, write=write
     )
+    seed.metrics_ensure(organization, write)
     actors = seed.actors_create(organization, pairs=options.pairs)
     environment = server.server_environment(
         database=server.database_url(connection.settings_dict), production=options.production

@@ -47,30 +47,34 @@ class Actors:
 
 
 def organization_prepare(*, sessions: int, reuse: bool, wait_for_statistics: bool, write) -> Organization:
-    """The generated organization with its metrics computed: kept from an earlier run with `reuse` (minus the
-    sessions that run logged), else generated anew."""
+    """The generated organization: kept from an earlier run with `reuse` (minus the sessions that run logged),
+    else generated anew."""
     organization = Organization.objects.filter(slug=SLUG).first()
     if reuse and organization is not None:
         with tenant_scope(organization):
-            removed = (
-                MentoringSession.objects.filter(topics=TOPICS_MARKER).delete()[1].get(MentoringSession._meta.label, 0)
-            )
+            _, removed = MentoringSession.objects.filter(topics=TOPICS_MARKER).delete()
+            sessions_removed = removed.get(MentoringSession._meta.label, 0)
             write(f"  reusing '{SLUG}': {count_rows('programs_mentoringsession'):,} sessions "
-                  f"({removed:,} logged by an earlier load test removed)")  # fmt: skip
-    else:
-        wipe(SLUG, DOMAIN)
-        started, generation = timezone.now(), time.monotonic()
-        organization = generate(sessions, started, write, slug=SLUG, name=NAME, domain=DOMAIN)
-        write(f"  generated in {time.monotonic() - generation:.1f} s")
-        if wait_for_statistics:
-            wait_for_autoanalyze(started, write)
-    with tenant_scope(organization):
-        if not MetricSnapshot.objects.exists():
-            computing = time.monotonic()
-            run = metrics_run_execute(run=MetricsRun.objects.create(mode=MetricsRun.Mode.FULL))
-            write(f"  metrics computed ({run.status}, {run.rows_written:,} snapshot rows) "
-                  f"in {time.monotonic() - computing:.1f} s")  # fmt: skip
+                  f"({sessions_removed:,} logged by an earlier load test removed)")  # fmt: skip
+        return organization
+    wipe(SLUG, DOMAIN)
+    started, generation = timezone.now(), time.monotonic()
+    organization = generate(sessions, started, write, slug=SLUG, name=NAME, domain=DOMAIN)
+    write(f"  generated in {time.monotonic() - generation:.1f} s")
+    if wait_for_statistics:
+        wait_for_autoanalyze(started, write)
     return organization
+
+
+def metrics_ensure(organization: Organization, write) -> None:
+    """Compute the organization's metrics once, so that the dashboard reads real snapshots."""
+    with tenant_scope(organization):
+        if MetricSnapshot.objects.exists():
+            return
+        started = time.monotonic()
+        run = metrics_run_execute(run=MetricsRun.objects.create(mode=MetricsRun.Mode.FULL))
+        write(f"  metrics computed ({run.status}, {run.rows_written:,} snapshot rows) "
+              f"in {time.monotonic() - started:.1f} s")  # fmt: skip
 
 
 def _signed_in(user) -> str:

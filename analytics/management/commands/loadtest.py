@@ -17,11 +17,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
+import psycopg2
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 
+from analytics.loadtest import seed
 from analytics.loadtest.run import Options, loadtest_run, report_lines
 from mentorship import devservices
 
@@ -29,9 +31,18 @@ DATABASE = "mentorship_loadtest"
 
 
 def _is_superuser() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-        return bool(cursor.fetchone()[0])
+    """Asked outside Django's connection, which refuses to open as a superuser (mentorship/tenancy/postgres)."""
+    database = settings.DATABASES["default"]
+    probe = psycopg2.connect(
+        dbname=database["NAME"], user=database["USER"], password=database["PASSWORD"] or None,
+        host=database["HOST"] or None, port=database["PORT"] or None,
+    )  # fmt: skip
+    try:
+        with probe.cursor() as cursor:
+            cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            return bool(cursor.fetchone()[0])
+    finally:
+        probe.close()
 
 
 class Command(BaseCommand):
@@ -50,12 +61,19 @@ class Command(BaseCommand):
             help="Serve DJANGO_ENV=development with DEBUG off: no collectstatic (the smoke test).",
         )  # fmt: skip
         parser.add_argument("--skip-analyze-wait", action="store_true")
+        parser.add_argument("--seed-only", action="store_true", help="Generate (or reuse) the organization and stop.")
 
     def handle(self, *args, **options):
         if not 0 < options["rps"] <= 1000 or not 0 < options["duration"] <= 600 or options["warmup"] < 0:
             raise CommandError("Choose --rps in (0, 1000], --duration in (0, 600] and --warmup >= 0.")
         if _is_superuser():
             return self._as_app_role(options)
+        if options["seed_only"]:
+            seed.organization_prepare(
+                sessions=options["sessions"], reuse=options["reuse"],
+                wait_for_statistics=not options["skip_analyze_wait"], write=self.stdout.write,
+            )  # fmt: skip
+            return
         report = loadtest_run(
             Options(
                 sessions=options["sessions"], rps=options["rps"], duration=options["duration"],
@@ -71,19 +89,31 @@ class Command(BaseCommand):
             raise SystemExit(1)
 
     def _as_app_role(self, options):
-        """A superuser skips row-level security: set up the roles and our own database, then run as the app role."""
-        connection.close()
+        """A superuser skips row-level security: set up the roles and our own database, generate the organization
+        as the app role, give the planner its statistics as the owner (the app role may not ANALYZE, and this
+        server's autovacuum may be off), then run the load test as the app role."""
         with devservices.resolve(database=DATABASE, data_folder=devservices.DEVDATA / "loadtest") as services:
             manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
             owner = {**os.environ, **services.environ(role="owner")}
+            app = {**os.environ, **services.environ(role="app")}
             subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=owner, check=True)
             self.stdout.write(f"Superuser URL: running as {devservices.APP_ROLE} in the database {DATABASE}")
-            arguments = ["--sessions", str(options["sessions"]), "--rps", str(options["rps"]),
+            sessions = ["--sessions", str(options["sessions"])]
+            reuse = ["--reuse"] if options["reuse"] else []
+            subprocess.run([*manage, "loadtest", "--seed-only", "--skip-analyze-wait", *sessions, *reuse], env=app,
+                           check=True)  # fmt: skip
+            started = time.monotonic()
+            database = psycopg2.connect(services.owner_url)
+            database.autocommit = True
+            with database.cursor() as cursor:
+                cursor.execute("ANALYZE")
+            database.close()
+            self.stdout.write(f"  analyzed as {devservices.OWNER_ROLE} in {time.monotonic() - started:.1f} s")
+            arguments = ["--reuse", "--skip-analyze-wait", *sessions, "--rps", str(options["rps"]),
                          "--duration", str(options["duration"]), "--warmup", str(options["warmup"]),
                          "--workers", str(options["workers"]), "--pairs", str(options["pairs"])]  # fmt: skip
-            arguments += [f"--{flag.replace('_', '-')}" for flag in ("reuse", "dev_settings", "skip_analyze_wait")
-                          if options[flag]]  # fmt: skip
-            app = {**os.environ, **services.environ(role="app")}
+            if options["dev_settings"]:
+                arguments.append("--dev-settings")
             result = subprocess.run([*manage, "loadtest", *arguments], env=app, check=False)
         if result.returncode:
             raise SystemExit(result.returncode)
