@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import socket
 import subprocess
 import sys
@@ -52,7 +51,8 @@ def server_environment(*, database: str, production: bool) -> dict[str, str]:
         "DJANGO_ENV": "production" if production else "development",
     }
     if production:
-        environment.update(SECRET_KEY=secrets.token_urlsafe(50), STATIC_ROOT=str(STATIC_ROOT))
+        # The signed-in sessions were written by this process: the server must check them with the same key.
+        environment.update(SECRET_KEY=settings.SECRET_KEY, STATIC_ROOT=str(STATIC_ROOT))
     return environment
 
 
