@@ -3,7 +3,12 @@ sessions; every scenario gets answers and none is an error, and the sessions log
 
 from __future__ import annotations
 
+import os
+
+import dj_database_url
+import psycopg2
 import pytest
+from django.db import connection
 
 from analytics.loadtest import seed
 from analytics.loadtest.run import SCENARIOS, Options, loadtest_run, report_lines
@@ -15,9 +20,22 @@ from programs.models import MentoringSession
 pytestmark = [pytest.mark.load, pytest.mark.django_db(transaction=True)]
 
 
+def analyze_as_owner():
+    """Statistics for the generated rows, as the tables' owner (the app role may not ANALYZE; without them the
+    metrics computation plans nested loops over every table, minutes instead of a second)."""
+    owner = dj_database_url.parse(os.environ["DATABASE_URL"])
+    database = connection.settings_dict
+    with psycopg2.connect(dbname=database["NAME"], user=owner["USER"], password=owner["PASSWORD"],
+                          host=database["HOST"], port=database["PORT"] or None) as owner_connection:  # fmt: skip
+        owner_connection.cursor().execute("ANALYZE")
+    owner_connection.close()
+
+
 def test_a_small_load_test_answers_every_scenario_without_errors(tenant_a):
     progress = []
-    options = Options(sessions=2_000, rps=6, duration=5, warmup=1, workers=2, pairs=4, production=False,
+    seed.organization_prepare(sessions=2_000, reuse=False, wait_for_statistics=False, write=progress.append)
+    analyze_as_owner()
+    options = Options(sessions=2_000, rps=6, duration=5, warmup=1, workers=2, pairs=4, production=False, reuse=True,
                       wait_for_statistics=False)  # fmt: skip
     report = loadtest_run(options, progress.append)
 
@@ -25,7 +43,7 @@ def test_a_small_load_test_answers_every_scenario_without_errors(tenant_a):
         row = report.endpoint(name)
         assert row["requests"] > 0, f"{name} got no response"
         assert row["failures"] == 0, report.errors
-        assert 0 < row["p50"] <= row["p95"] <= row["p99"] <= row["max"]
+        assert 0 < row["p50"] <= row["p95"] <= row["p99"]  # locust's own (rounded) percentiles
     assert report.errors == []
     table = report_lines(report)
     assert [line.split()[0] for line in table[2:5]] == ["log", "workspace", "HR"]
