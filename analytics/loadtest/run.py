@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
@@ -36,6 +37,8 @@ class Report:
     endpoints: list[dict]
     errors: list[dict]
     options: Options
+    server_cpu_ms: float  # gunicorn workers' CPU per request, warm-up included (PostgreSQL's is not)
+    load_average: tuple[float, float]  # the machine's 1-minute load average before and after the traffic
 
     def endpoint(self, name: str) -> dict:
         return next((row for row in self.endpoints if row["name"] == name), {"name": name, "requests": 0})
@@ -73,22 +76,28 @@ def loadtest_run(options: Options, write) -> Report:
     if options.production:
         server.collect_static(environment, reuse=options.reuse, write=write)
     connection.close()  # nothing of ours holds a connection while the server is measured
-    with server.gunicorn(environment, workers=options.workers) as base:
-        write(f"  gunicorn ({options.workers} workers, DJANGO_ENV={environment['DJANGO_ENV']}) on {base}")
+    with server.gunicorn(environment, workers=options.workers) as running:
+        write(f"  gunicorn ({options.workers} workers, DJANGO_ENV={environment['DJANGO_ENV']}) on {running.base}")
         plan = {
-            "host": base, "slug": organization.slug, "rps": options.rps, "duration": options.duration,
+            "host": running.base, "slug": organization.slug, "rps": options.rps, "duration": options.duration,
             "warmup": options.warmup, "scenarios": SCENARIOS, "cookie_name": settings.SESSION_COOKIE_NAME,
             "topics_marker": seed.TOPICS_MARKER, "hr_session": actors.hr_session,
             "pairs": [asdict(pair) for pair in actors.pairs],
         }  # fmt: skip
+        load_before, cpu_before = os.getloadavg()[0], server.workers_cpu_seconds(running.pid)
         traffic = subprocess.run(
             [sys.executable, "-m", "analytics.loadtest.traffic"], input=json.dumps(plan), capture_output=True,
             text=True, cwd=settings.BASE_DIR, check=False, timeout=options.warmup + options.duration + 120,
         )  # fmt: skip
+        cpu = server.workers_cpu_seconds(running.pid) - cpu_before
     if traffic.returncode != 0:
         raise RuntimeError(f"the locust process failed:\n{traffic.stderr[-3000:]}")
     figures = json.loads(traffic.stdout)
-    return Report(endpoints=figures["endpoints"], errors=figures["errors"], options=options)
+    served = figures["warmup_requests"] + sum(row["requests"] for row in figures["endpoints"])
+    return Report(
+        endpoints=figures["endpoints"], errors=figures["errors"], options=options,
+        server_cpu_ms=1000 * cpu / max(served, 1), load_average=(load_before, os.getloadavg()[0]),
+    )  # fmt: skip
 
 
 def report_lines(report: Report) -> list[str]:
@@ -106,6 +115,9 @@ def report_lines(report: Report) -> list[str]:
             f"{row['p99']:>4.0f} ms {row['max']:>4.0f} ms {row['failures']:>7}"
         )
     lines.extend(f"  error: {error['name']}: {error['error']} (x{error['occurrences']})" for error in report.errors)
+    lines.append(f"server CPU {report.server_cpu_ms:.1f} ms a request (gunicorn workers, PostgreSQL not included); "
+                 f"load average {report.load_average[0]:.1f} before, {report.load_average[1]:.1f} after "
+                 f"on {os.cpu_count()} CPUs")  # fmt: skip
     problems = report.problems
     target = (f"targets: workspace page and HR dashboard p99 < {P99_TARGET_MS} ms at {report.options.rps:g} "
               f"requests/s, 0 errors")  # fmt: skip

@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -76,9 +77,29 @@ def _ready(url: str) -> bool:
         return False
 
 
+def workers_cpu_seconds(master_pid: int) -> float:
+    """CPU time (user + system) the gunicorn workers of `master_pid` have used so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == master_pid:  # after the command name: state, ppid, ... utime (index 11), stime (12)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+
 @contextlib.contextmanager
-def gunicorn(environment: dict[str, str], *, workers: int) -> Iterator[str]:
-    """Yield the server's base URL once /healthz/ answers; stop it (and wait for it) afterwards."""
+def gunicorn(environment: dict[str, str], *, workers: int) -> Iterator[Server]:
+    """Yield the server once /healthz/ answers; stop it (and wait for it) afterwards."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "mentorship.wsgi:application", "--bind", f"127.0.0.1:{port}",
@@ -94,7 +115,7 @@ def gunicorn(environment: dict[str, str], *, workers: int) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer /healthz/ within {START_TIMEOUT} s")
             time.sleep(0.3)
-        yield base
+        yield Server(base, process.pid)
     finally:
         process.terminate()
         try:

@@ -114,9 +114,10 @@ def run(plan: dict) -> dict:
     users = sum(user_class.fixed_count for user_class in user_classes)
     runner.start(users, spawn_rate=max(1, users))  # every user within the first second
     gevent.sleep(plan["warmup"])
+    warmup_requests = environment.stats.total.num_requests
     environment.stats.reset_all()  # the warm-up (first requests of each worker process) is not measured
     gevent.sleep(plan["duration"])
-    figures = _figures(environment)
+    figures = {**_figures(environment), "warmup_requests": warmup_requests}
     runner.quit()
     return figures
 
