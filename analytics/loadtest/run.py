@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
@@ -37,7 +39,8 @@ class Report:
     endpoints: list[dict]
     errors: list[dict]
     options: Options
-    server_cpu_ms: float  # gunicorn workers' CPU per request, warm-up included (PostgreSQL's is not)
+    server_cpu_ms: float  # gunicorn workers' CPU per request, warm-up included
+    database_cpu_ms: float  # the PostgreSQL backends' of the server's connections, per request
     load_average: tuple[float, float]  # the machine's 1-minute load average before and after the traffic
 
     def endpoint(self, name: str) -> dict:
@@ -75,7 +78,7 @@ def loadtest_run(options: Options, write) -> Report:
     )
     if options.production:
         server.collect_static(environment, reuse=options.reuse, write=write)
-    connection.close()  # nothing of ours holds a connection while the server is measured
+    connection.close()  # nothing of ours holds a connection while the server is measured (closed again below)
     with server.gunicorn(environment, workers=options.workers) as running:
         write(f"  gunicorn ({options.workers} workers, DJANGO_ENV={environment['DJANGO_ENV']}) on {running.base}")
         plan = {
@@ -85,18 +88,38 @@ def loadtest_run(options: Options, write) -> Report:
             "pairs": [asdict(pair) for pair in actors.pairs],
         }  # fmt: skip
         load_before, cpu_before = os.getloadavg()[0], server.workers_cpu_seconds(running.pid)
-        traffic = subprocess.run(
-            [sys.executable, "-m", "analytics.loadtest.traffic"], input=json.dumps(plan), capture_output=True,
-            text=True, cwd=settings.BASE_DIR, check=False, timeout=options.warmup + options.duration + 120,
+        database_before = server.database_cpu_seconds()
+        database_seen = dict(database_before)
+        traffic = subprocess.Popen(
+            [sys.executable, "-m", "analytics.loadtest.traffic"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, cwd=settings.BASE_DIR,
         )  # fmt: skip
+        outcome = {}
+
+        def talk():
+            outcome["out"], outcome["err"] = traffic.communicate(json.dumps(plan))
+
+        talking = threading.Thread(target=talk)
+        talking.start()
+        deadline = time.monotonic() + options.warmup + options.duration + 120
+        # Sampled every second: a backend that the server replaces (CONN_MAX_AGE) keeps what it had used.
+        while talking.is_alive() and time.monotonic() < deadline:
+            database_seen.update(server.database_cpu_seconds())
+            talking.join(timeout=1)
+        if talking.is_alive():
+            traffic.kill()
+            talking.join()
         cpu = server.workers_cpu_seconds(running.pid) - cpu_before
+        database_cpu = sum(seconds - database_before.get(pid, 0) for pid, seconds in database_seen.items())
+        connection.close()
     if traffic.returncode != 0:
-        raise RuntimeError(f"the locust process failed:\n{traffic.stderr[-3000:]}")
-    figures = json.loads(traffic.stdout)
+        raise RuntimeError(f"the locust process failed ({traffic.returncode}):\n{outcome.get('err', '')[-3000:]}")
+    figures = json.loads(outcome["out"])
     served = figures["warmup_requests"] + sum(row["requests"] for row in figures["endpoints"])
     return Report(
         endpoints=figures["endpoints"], errors=figures["errors"], options=options,
-        server_cpu_ms=1000 * cpu / max(served, 1), load_average=(load_before, os.getloadavg()[0]),
+        server_cpu_ms=1000 * cpu / max(served, 1), database_cpu_ms=1000 * database_cpu / max(served, 1),
+        load_average=(load_before, os.getloadavg()[0]),
     )  # fmt: skip
 
 
@@ -115,7 +138,7 @@ def report_lines(report: Report) -> list[str]:
             f"{row['p99']:>4.0f} ms {row['max']:>4.0f} ms {row['failures']:>7}"
         )
     lines.extend(f"  error: {error['name']}: {error['error']} (x{error['occurrences']})" for error in report.errors)
-    lines.append(f"server CPU {report.server_cpu_ms:.1f} ms a request (gunicorn workers, PostgreSQL not included); "
+    lines.append(f"CPU a request: {report.server_cpu_ms:.1f} ms gunicorn, {report.database_cpu_ms:.1f} ms PostgreSQL; "
                  f"load average {report.load_average[0]:.1f} before, {report.load_average[1]:.1f} after "
                  f"on {os.cpu_count()} CPUs")  # fmt: skip
     problems = report.problems

@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.db import connection
 
 STATIC_ROOT = settings.BASE_DIR / ".devdata" / "loadtest" / "staticfiles"
 START_TIMEOUT = 60  # seconds for every worker to boot
@@ -77,18 +78,32 @@ def _ready(url: str) -> bool:
         return False
 
 
+def _cpu_seconds(stat: Path) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds used, user + system) of a process from its /proc stat; None once it ended."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()  # after the command name: state, ppid, ...
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def workers_cpu_seconds(master_pid: int) -> float:
-    """CPU time (user + system) the gunicorn workers of `master_pid` have used so far, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended meanwhile
-            continue
-        if int(fields[1]) == master_pid:  # after the command name: state, ppid, ... utime (index 11), stime (12)
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+    """CPU time the gunicorn workers of `master_pid` have used so far."""
+    found = (_cpu_seconds(stat) for stat in Path("/proc").glob("[0-9]*/stat"))
+    return sum(seconds for parent, seconds in filter(None, found) if parent == master_pid)
+
+
+def database_cpu_seconds() -> dict[int, float]:
+    """CPU time used so far by each PostgreSQL backend of this database and role but our own: the server's
+    connections (PostgreSQL runs on this machine: the load test is on loopback)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND usename = current_user "
+            "AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    found = {pid: _cpu_seconds(Path(f"/proc/{pid}/stat")) for pid in pids}
+    return {pid: usage[1] for pid, usage in found.items() if usage is not None}
 
 
 @dataclass(frozen=True)
