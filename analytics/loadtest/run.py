@@ -77,7 +77,7 @@ def loadtest_run(options: Options, write) -> Report:
         database=server.database_url(connection.settings_dict), production=options.production
     )
     if options.production:
-        server.collect_static(environment, reuse=options.reuse, write=write)
+        server.collect_static(environment, write=write)
     connection.close()  # nothing of ours holds a connection while the server is measured (closed again below)
     with server.gunicorn(environment, workers=options.workers) as running:
         write(f"  gunicorn ({options.workers} workers, DJANGO_ENV={environment['DJANGO_ENV']}) on {running.base}")

@@ -1,9 +1,9 @@
 """gunicorn on a free loopback port, serving the product with its production settings as the app role.
 
 As in the Dockerfile: `gunicorn mentorship.wsgi:application` with DJANGO_ENV=production (DEBUG off, WhiteNoise,
-HTTPS-only cookies behind a proxy that sets X-Forwarded-Proto), the static files collected first (once: a rerun
-with `reuse` keeps them). `production=False` serves DJANGO_ENV=development with DEBUG off instead, which needs no
-collected static files (a minute of compression): the smoke test's choice.
+HTTPS-only cookies behind a proxy that sets X-Forwarded-Proto), the static files collected first (again only when
+a source file is newer than the collected ones). `production=False` serves DJANGO_ENV=development with DEBUG off
+instead, which needs no collected static files (a minute of compression): the smoke test's choice.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db import connection
 
 STATIC_ROOT = settings.BASE_DIR / ".devdata" / "loadtest" / "staticfiles"
@@ -58,8 +59,21 @@ def server_environment(*, database: str, production: bool) -> dict[str, str]:
     return environment
 
 
-def collect_static(environment: dict[str, str], *, reuse: bool, write) -> None:
-    if reuse and (Path(STATIC_ROOT) / "staticfiles.json").exists():
+def _static_up_to_date() -> bool:
+    """Whether the collected files are newer than every source file (collecting compresses for a minute)."""
+    manifest = Path(STATIC_ROOT) / "staticfiles.json"
+    if not manifest.exists():
+        return False
+    collected = manifest.stat().st_mtime
+    for finder in finders.get_finders():
+        for path, storage in finder.list([]):
+            if os.path.getmtime(storage.path(path)) > collected:
+                return False
+    return True
+
+
+def collect_static(environment: dict[str, str], *, write) -> None:
+    if _static_up_to_date():
         return
     started = time.monotonic()
     subprocess.run(
