@@ -196,7 +196,7 @@ class MentorshipWorkspaceAPI(WorkspaceAPIMixin, generics.GenericAPIView):
         progress = workspace.progress
         for stage in progress.stages:
             stage.held = stage.pk in progress.held_stage_ids
-        held = [e.session for e in workspace.timeline if e.session.status == MentoringSession.Status.HELD]
+        held = workspace.held
         row = {
             **_people_of(mentorship, self.membership),
             "progress": progress,

@@ -64,7 +64,7 @@ def my_mentorships(request, org_slug):
 @member_time_zone
 def mentorship_detail(request, org_slug, mentorship_id):
     mentorship, me = access_mentorship_for_participant(request.membership, mentorship_id)
-    workspace = workspace_for(mentorship=mentorship, me=me)
+    workspace = workspace_for(mentorship=mentorship, me=me, timeline_page=request.GET.get("page"))
     return render(
         request,
         "programs/workspace/mentorship_detail.html",
@@ -77,8 +77,6 @@ def mentorship_detail(request, org_slug, mentorship_id):
             "is_group": len(workspace.people) > 2,
             "open_goals": [goal for goal in workspace.goals if goal.status in OPEN_GOAL_STATUSES],
             "closed_goals": [goal for goal in workspace.goals if goal.status not in OPEN_GOAL_STATUSES],
-            "held_count": sum(
-                1 for entry in workspace.timeline if entry.session.status == MentoringSession.Status.HELD
-            ),
+            "held_count": len(workspace.held),
         },
     )

@@ -1,6 +1,10 @@
 """Reads of the workspace: a member's mentorships, and everything the "My mentorship" page shows, in a constant
 number of queries whatever the number of sessions, goals or participants.
 
+The timeline of past sessions is paginated (`TIMELINE_PAGE_SIZE` a page, newest first): a mentorship of two years
+holds some fifty sessions, and rendering each one's attendance, notes and forms made the page's time grow with its
+history. What is due (feedback, logs to confirm) and the totals still count every past session.
+
 Private notes are read for the viewer only (`PrivateNote.author == viewer`); nothing here returns anyone else's.
 """
 
@@ -8,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.core.paginator import Page, Paginator
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from mentorship.tenancy.models import Membership
@@ -26,6 +31,8 @@ from programs.models import (
 )
 from programs.workspace.access import Participant, mentorship_queryset, mentorships_of, participants
 from programs.workspace.assessments import DueItem, due_items
+
+TIMELINE_PAGE_SIZE = 10
 
 
 def my_mentorship_list(*, membership: Membership) -> list[Mentorship]:
@@ -81,60 +88,68 @@ class Workspace:
     progress: StageProgress
     next_session: MentoringSession | None
     upcoming: list[MentoringSession]
-    timeline: list[TimelineEntry]
+    timeline: list[TimelineEntry]  # the sessions of `timeline_page`
+    timeline_page: Page  # of every past session, newest first
+    feedback_due: list[MentoringSession]
+    to_confirm: list[MentoringSession]
     goals: list[Goal]
     action_items: list[ActionItem]
     due: list[DueItem] = field(default_factory=list)
 
     @property
-    def feedback_due(self) -> list[MentoringSession]:
-        return [entry.session for entry in self.timeline if entry.session.status == "held" and not entry.my_feedback]
-
-    @property
-    def to_confirm(self) -> list[MentoringSession]:
-        return [entry.session for entry in self.timeline if entry.can_confirm]
+    def held(self) -> list[MentoringSession]:
+        return [session for session in self.timeline_page.paginator.object_list if session.status == "held"]
 
     @property
     def held_minutes(self) -> int:
-        return sum(e.session.duration_minutes for e in self.timeline if e.session.status == "held")
+        return sum(session.duration_minutes for session in self.held)
 
 
-def workspace_for(*, mentorship: Mentorship, me: Participant) -> Workspace:
-    """Everything the page shows. `mentorship` comes from `access_mentorship_for_participant` (people loaded)."""
+def _can_confirm(session: MentoringSession, *, mentor_membership_id: int, me: Participant) -> bool:
+    """A log by the other side waiting for the viewer's confirmation."""
+    return (
+        session.confirmation == MentoringSession.Confirmation.ONE_SIDED
+        and session.logged_by_id is not None
+        and (session.logged_by_id == mentor_membership_id) != me.is_mentor
+    )
+
+
+def workspace_for(*, mentorship: Mentorship, me: Participant, timeline_page: int | str | None = 1) -> Workspace:
+    """Everything the page shows, with page `timeline_page` of the timeline (out of range: the nearest page).
+    `mentorship` comes from `access_mentorship_for_participant` (people loaded)."""
     viewer = me.membership
     now = timezone.now()
     stages = list(SessionStage.objects.filter(program_id=mentorship.cohort.program_id).order_by("position"))
     sessions = list(
         MentoringSession.objects.filter(mentorship=mentorship)
         .select_related("stage", "logged_by__user", "confirmed_by__user")
-        .prefetch_related(Prefetch("attendance", queryset=SessionAttendance.objects.select_related("membership__user")))
         .order_by("-starts_at", "-pk")
     )
-    session_ids = [s.pk for s in sessions]
-    my_feedback = set(
-        SessionFeedback.objects.filter(session_id__in=session_ids, author=viewer).values_list("session_id", flat=True)
-    )
-    my_notes = {n.session_id: n for n in PrivateNote.objects.filter(session_id__in=session_ids, author=viewer)}
-    logger_is_mentor = {mentorship.mentor.membership_id: True}
+    given_feedback = SessionFeedback.objects.filter(session__mentorship=mentorship, author=viewer)
+    my_feedback = set(given_feedback.values_list("session_id", flat=True))
     held = [s for s in sessions if s.status == MentoringSession.Status.HELD]
     upcoming = sorted(
         (s for s in sessions if s.status == MentoringSession.Status.SCHEDULED and s.starts_at >= now),
         key=lambda s: s.starts_at,
     )
+    past = [s for s in sessions if s.status != MentoringSession.Status.SCHEDULED or s.starts_at < now]
+    page = Paginator(past, TIMELINE_PAGE_SIZE).get_page(timeline_page)
+    shown = list(page.object_list)
+    # Attendance and the viewer's notes only for the sessions on the page.
+    prefetch_related_objects(
+        shown, Prefetch("attendance", queryset=SessionAttendance.objects.select_related("membership__user"))
+    )
+    my_notes = {n.session_id: n for n in PrivateNote.objects.filter(session__in=shown, author=viewer)}
+    mentor_id = mentorship.mentor.membership_id
     timeline = [
         TimelineEntry(
             session=s,
             attendance=list(s.attendance.all()),
             my_feedback=s.pk in my_feedback,
             my_private_note=my_notes.get(s.pk),
-            can_confirm=(
-                s.confirmation == MentoringSession.Confirmation.ONE_SIDED
-                and s.logged_by_id is not None
-                and logger_is_mentor.get(s.logged_by_id, False) != me.is_mentor
-            ),
+            can_confirm=_can_confirm(s, mentor_membership_id=mentor_id, me=me),
         )
-        for s in sessions
-        if s.status != MentoringSession.Status.SCHEDULED or s.starts_at < now
+        for s in shown
     ]
     goals = list(
         Goal.objects.filter(mentorship=mentorship)
@@ -160,6 +175,9 @@ def workspace_for(*, mentorship: Mentorship, me: Participant) -> Workspace:
         next_session=upcoming[0] if upcoming else None,
         upcoming=upcoming,
         timeline=timeline,
+        timeline_page=page,
+        feedback_due=[s for s in held if s.pk not in my_feedback],
+        to_confirm=[s for s in past if _can_confirm(s, mentor_membership_id=mentor_id, me=me)],
         goals=goals,
         action_items=action_items,
         due=due_items(mentorship, me, given=given, pulses=pulses),

@@ -28,6 +28,7 @@ from programs.models import (
     SessionFeedback,
 )
 from programs.workspace import feedback, goals, sessions
+from programs.workspace.selectors import TIMELINE_PAGE_SIZE
 from tests import factories
 from tests.conftest import login
 from tests.programs.workspace_setup import (
@@ -247,7 +248,39 @@ def test_the_page_runs_the_same_number_of_queries_for_2_and_12_sessions(client, 
     login(client, large.mentor)
     with django_assert_num_queries(len(baseline)):
         response = client.get(detail_url(large))
-    assert len(response.context["workspace"].timeline) == 12 and len(response.context["workspace"].upcoming) == 12
+    workspace = response.context["workspace"]
+    assert len(workspace.timeline) == TIMELINE_PAGE_SIZE and workspace.timeline_page.paginator.count == 12
+    assert len(workspace.upcoming) == 12
+
+
+def test_the_timeline_is_paginated_while_what_is_due_counts_every_past_session(
+    client, tenant_a, django_assert_num_queries
+):
+    """A long mentorship renders one page of its history (the page's time grew with it: the load test found
+    it); feedback due and the totals still cover every session, in the same number of queries."""
+    short, long = make_workspace_pair(tenant_a), make_workspace_pair(tenant_a)
+    with tenant_a.scope():
+        held(short, starts_at=ago(days=1))
+        for n in range(25):
+            held(long, by=long.mentor, starts_at=ago(days=n + 1), shared_notes=f"notes {n}")
+    login(client, short.mentee)
+    with CaptureQueriesContext(connection) as baseline:
+        assert client.get(detail_url(short)).status_code == 200
+    login(client, long.mentee)
+    with django_assert_num_queries(len(baseline)):
+        first = client.get(detail_url(long))
+    workspace = first.context["workspace"]
+    assert [entry.session.shared_notes for entry in workspace.timeline] == [f"notes {n}" for n in range(10)]
+    assert len(workspace.feedback_due) == 25 and len(workspace.to_confirm) == 25  # beyond the page too
+    content = first.content.decode()
+    assert "25 sessions held" in content and "Sessions 1-10 of 25" in content
+    assert "notes 9" in content and "notes 10" not in content
+    assert '?page=2#timeline">Older sessions' in content and "Newer sessions" not in content
+    last = client.get(detail_url(long) + "?page=3").content.decode()
+    assert "Sessions 21-25 of 25" in last and "notes 24" in last and "notes 19" not in last
+    assert '?page=2#timeline">Newer sessions' in last and "Older sessions" not in last
+    for page in ("99", "nope", "-1"):  # out of range or not a number: the nearest page, never an error
+        assert client.get(detail_url(long) + f"?page={page}").status_code == 200
 
 
 def test_times_are_shown_and_read_in_the_members_time_zone(client, tenant_a):
