@@ -15,19 +15,16 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from analytics.tables import Table
+from mentorship.spreadsheets import formula_safe
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-# Spreadsheet programs run a cell that starts with one of these as a formula (CSV/formula injection): labels come
-# from names people typed (departments, skills, programs), so such a label is prefixed with an apostrophe.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _safe(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    value = formula_safe(value)  # labels come from names people typed (departments, skills, programs)
     if isinstance(value, float) and value.is_integer():
         return int(value)  # 52, not 52.0, in the CSV as in the spreadsheet
     return value

@@ -40,6 +40,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl.cell import WriteOnlyCell
 
+from mentorship.spreadsheets import formula_safe
 from mentorship.tenancy.access import fetch_or_404
 from mentorship.tenancy.models import Department, Membership, Organization
 from mentorship.tenancy.scope import require_organization_id, tenant_scope
@@ -367,18 +368,13 @@ def export_row(recognition: Recognition) -> list:
     ]
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def _csv_cell(value):
     """Text that a spreadsheet would run as a formula (=, +, -, @ first) is quoted, so a name cannot be code."""
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return formula_safe(value)
 
 
 def recognition_export_csv(recognitions) -> str:

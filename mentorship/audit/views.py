@@ -14,11 +14,10 @@ from django.views.decorators.http import require_GET
 
 from mentorship.audit.selectors import audit_event_list
 from mentorship.audit.services import record_export
+from mentorship.spreadsheets import formula_safe
 from mentorship.tenancy.views import org_admin_required
 
 EVENTS_PER_PAGE = 50
-# A spreadsheet runs a cell starting with one of these as a formula (as in analytics/exports.py).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADERS = ["time (UTC)", "who", "action", "target type", "target id", "target", "details", "IP address"]
 
 
@@ -45,16 +44,17 @@ def audit_log_csv(request, org_slug):
     response.write("\ufeff")  # so that spreadsheets read it as UTF-8
     writer = csv.writer(response)
     writer.writerow(CSV_HEADERS)
+    # Labels and details come from what people typed: formula_safe keeps a spreadsheet from running them.
     for event in events.iterator(chunk_size=2000):
         writer.writerow(
             [
                 event.created_at.astimezone(UTC).isoformat(timespec="seconds"),
-                _cell(event.actor_label),
+                formula_safe(event.actor_label),
                 event.action,
                 event.target_type,
                 event.target_id if event.target_id is not None else "",
-                _cell(event.target_label),
-                _cell(event.details_text),
+                formula_safe(event.target_label),
+                formula_safe(event.details_text),
                 event.ip_address or "",
             ]
         )
@@ -63,7 +63,3 @@ def audit_log_csv(request, org_slug):
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response
 
-
-def _cell(text: str) -> str:
-    """Labels and details come from what people typed; a spreadsheet must not run them as a formula."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
