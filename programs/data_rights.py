@@ -270,13 +270,14 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
         raise ValidationError({"membership": "You cannot erase yourself; ask another org admin."})
     if membership.erased_at:
         raise ValidationError({"membership": "This member's personal data has already been erased."})
+    anonymise_account = not _member_elsewhere(membership)
     # The event names the member by id only: their name is part of what is being erased.
     record(
         action=Action.MEMBER_ERASED,
         target=membership,
         target_label=f"Member #{membership.pk}",
         actor=erased_by,
-        details={"account_anonymised": not _member_elsewhere(membership)},
+        details={"account_anonymised": anonymise_account},
     )
     now = timezone.now()
     mine = Q(membership=membership)
@@ -305,7 +306,7 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
     membership.erased_at = now
     membership.save(update_fields=["job_title", "location", "languages", "is_active", "deactivated_at", "erased_at"])
 
-    if not _member_elsewhere(membership):
+    if anonymise_account:
         _user_anonymise(membership.user, email=erased_email)
     return membership
 
