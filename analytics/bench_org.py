@@ -16,10 +16,11 @@ import math
 import time
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
 from analytics.compute import first_of_month
-from mentorship.tenancy.models import Organization
+from mentorship.tenancy.models import Membership, Organization, Role
 from mentorship.tenancy.scope import tenant_scope
 from programs.models import Cohort, Program, ProgramSkill, SessionStage, Skill
 
@@ -304,6 +305,14 @@ def _generate_rows(params: dict, write) -> None:
         started = time.monotonic()
         rows = _execute(statement, params)
         write(f"  {name}: {rows:,} rows in {time.monotonic() - started:.1f} s")
+
+
+def hr_analyst(*, email: str, full_name: str) -> Membership:
+    """An HR analyst of the scope's organization who measures its pages (created once; give an address at the
+    organization's generated domain, so that `wipe` removes the account with the rest)."""
+    user, _ = get_user_model().objects.get_or_create(email=email, defaults={"full_name": full_name})
+    membership, _ = Membership.objects.get_or_create(user=user, defaults={"roles": [Role.HR_ANALYST]})
+    return membership
 
 
 def wait_for_autoanalyze(started, write, timeout: float = 300) -> None:

@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.utils import timezone
 
-from analytics.bench_org import count_rows, generate, wait_for_autoanalyze, wipe
+from analytics.bench_org import count_rows, generate, hr_analyst, wait_for_autoanalyze, wipe
 from analytics.compute import metrics_run_execute
 from analytics.models import MetricSnapshot, MetricsRun
 from mentorship.accounts.api_tokens import api_token_create
 from mentorship.accounts.models import ApiToken
 from mentorship.accounts.session_timeouts import LAST_SEEN, LOGIN_AT
-from mentorship.tenancy.models import Membership, Organization, Role
+from mentorship.tenancy.models import Organization
 from mentorship.tenancy.scope import tenant_scope
 from programs.models import MentoringSession, Mentorship, Program
 
@@ -89,12 +89,6 @@ def _signed_in(user) -> str:
     return store.session_key
 
 
-def _hr_analyst() -> Membership:
-    user, _ = get_user_model().objects.get_or_create(email=HR_EMAIL, defaults={"full_name": "Load Test Analyst"})
-    membership, _ = Membership.objects.get_or_create(user=user, defaults={"roles": [Role.HR_ANALYST]})
-    return membership
-
-
 def actors_create(organization: Organization, *, pairs: int) -> Actors:
     """Credentials for `pairs` 1:1 pairs of active mentorships (newest cohorts first) and an HR analyst. Tokens
     of an earlier run are deleted; they expire after a day anyway."""
@@ -114,4 +108,4 @@ def actors_create(organization: Organization, *, pairs: int) -> Actors:
             mentee = mentorship.mentees.all()[0].mentee.membership
             token = api_token_create(membership=mentor, name=TOKEN_NAME, role=ApiToken.MEMBER, expires_in_days=1)
             pool.append(Pair(mentorship.pk, token.secret, _signed_in(mentee.user)))
-        return Actors(pairs=pool, hr_session=_signed_in(_hr_analyst().user))
+        return Actors(pairs=pool, hr_session=_signed_in(hr_analyst(email=HR_EMAIL, full_name="Load Test Analyst").user))

@@ -11,27 +11,20 @@ from __future__ import annotations
 import statistics
 import time
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from analytics.bench_org import hr_analyst
 from analytics.management.commands.bench_metrics import SLUG
-from mentorship.tenancy.models import Membership, Organization, Role
+from mentorship.tenancy.models import Organization
 from mentorship.tenancy.scope import tenant_scope
 from programs.models import Cohort, Program
 
 TARGET_P95_MS = 100.0
 ANALYST_EMAIL = "bench-dashboard-analyst@bench-metrics.example"
-
-
-def _analyst(organization: Organization):
-    user, _ = get_user_model().objects.get_or_create(email=ANALYST_EMAIL, defaults={"full_name": "Bench Analyst"})
-    with tenant_scope(organization):
-        Membership.objects.get_or_create(user=user, defaults={"roles": [Role.HR_ANALYST]})
-    return user
 
 
 def _pages(organization: Organization) -> list[tuple[str, str, dict]]:
@@ -62,7 +55,9 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"No organization '{organization}': run `manage.py bench_metrics --keep` first.")
         client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(_analyst(org))
+        with tenant_scope(org):
+            analyst = hr_analyst(email=ANALYST_EMAIL, full_name="Bench Analyst")
+        client.force_login(analyst.user)
         write = self.stdout.write
         write(f"Dashboard benchmark: organization '{org.slug}', {requests} requests a page, target p95 < "
               f"{TARGET_P95_MS:g} ms")  # fmt: skip
