@@ -25,10 +25,12 @@ import logging
 import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
@@ -36,7 +38,7 @@ from analytics import privacy, sql
 from analytics.definitions import METRICS, PAIRED, family_metrics, month_key
 from analytics.models import MetricsRun
 from mentorship.tenancy.models import Organization
-from mentorship.tenancy.scope import require_organization_id
+from mentorship.tenancy.scope import require_organization_id, tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +49,14 @@ PHASE_DELAY_ENV = "METRICS_PHASE_DELAY_SECONDS"
 
 PHASES = (
     ("plan", "Planning"),
+    ("read", "Reading sessions, feedback, matches and assessments"),
     ("matches", "Matches, goals and collaboration"),
     ("sessions", "Participation, attendance and feedback"),
     ("capability", "Capability growth and the pulse"),
     ("reach", "Reach"),
 )
+
+FAMILIES = ("matches", "sessions", "capability", "reach")  # written in this order, each in one transaction
 
 Progress = Callable[[int, str], None]
 
@@ -194,22 +199,71 @@ def _params(plan: Plan, organization: Organization) -> dict:
     }
 
 
-def _write(cursor, statement: str, slice_condition: str, params: dict, metrics: list[str]) -> tuple[int, int]:
-    """Upsert what `statement` computes and delete the rest of its slice; returns (rows written, rows deleted).
+def _settings(cursor) -> None:
+    cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+    cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these statements
 
-    Statements that read the snapshot table (roll-ups, to-date sums, derived figures) run inside the upsert, with
-    nested loops off: before autovacuum has seen a computation's rows the table looks empty to the planner, and a
-    nested loop over what is really 100,000 rows takes minutes. The base statements read millions of rows of the
-    programs tables: PostgreSQL never runs a data-modifying statement in parallel, so they run as a query of their
-    own (parallel workers allowed) and their few thousand cells are upserted from arrays."""
-    params = {**params, "metrics": metrics}
-    if "FROM analytics_metricsnapshot" in statement:
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute(sql.upsert(statement, slice_condition), params)
-        return cursor.fetchone()
-    cursor.execute("SET LOCAL enable_nestloop = on")
-    cursor.execute(statement, params)
-    columns = list(zip(*cursor.fetchall(), strict=True)) or [()] * 10
+
+def _select(statement: str, params: dict) -> list[tuple]:
+    """The base cells one statement computes from the programs tables, in a read-only transaction of its own."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _settings(cursor)
+        cursor.execute(statement, params)
+        return cursor.fetchall()
+
+
+def _select_on_own_connection(organization_id: int, statement: str, params: dict) -> list[tuple]:
+    """`_select` in a pool thread: its own database connection (Django's are per thread) and tenant scope."""
+    try:
+        with tenant_scope(organization_id):
+            return _select(statement, params)
+    finally:
+        connection.close()
+
+
+def base_reads(params: dict) -> list[tuple[str, str, dict]]:
+    """(family, statement, parameters) of every statement that reads the programs tables, longest first (so two
+    connections finish together). The monthly statements cover every cohort: the months decide what is redone."""
+    all_cohorts = {**params, "cohorts": None}
+    return [
+        ("sessions", sql.SESSIONS_MONTHLY, all_cohorts),
+        ("matches", sql.MATCHES, params),
+        ("capability", sql.CAPABILITY, params),
+        ("sessions", sql.FEEDBACK_MONTHLY, all_cohorts),
+    ]
+
+
+def read_base_cells(params: dict, organization_id: int, done: Callable[[], None]) -> dict[str, list]:
+    """Run the base statements, on METRICS_CONNECTIONS connections at once; returns each family's cells.
+
+    They only read, and they are most of a run's work: on parallel connections they keep every core busy (within
+    one statement PostgreSQL parallelises scans, not the joins and sorts over intermediate results). Inside a
+    transaction (a test, a caller's atomic block) other connections could not see its uncommitted rows, so they
+    run one after the other on this connection. Each statement sees the data as of its own start."""
+    reads = base_reads(params)
+    cells: dict[str, list] = {family: [] for family, _, _ in reads}
+    lanes = max(1, settings.METRICS_CONNECTIONS)
+    if connection.in_atomic_block or lanes == 1:
+        logger.info("metrics reads of organization %s on one connection", organization_id)
+        for family, statement, step_params in reads:
+            cells[family] += _select(statement, step_params)
+            done()
+        return cells
+    logger.info("metrics reads of organization %s on %s connections", organization_id, lanes)
+    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="metrics") as pool:
+        futures = {
+            pool.submit(_select_on_own_connection, organization_id, statement, step_params): family
+            for family, statement, step_params in reads
+        }
+        for future in as_completed(futures):
+            cells[futures[future]] += future.result()
+            done()
+    return cells
+
+
+def _upsert_cells(cursor, rows: list[tuple], slice_condition: str, params: dict) -> tuple[int, int]:
+    """Upsert the cells a base statement computed (sent as one array per column) and delete the rest of the slice."""
+    columns = list(zip(*rows, strict=True)) or [()] * len(sql.CELL_COLUMNS)
     cells = dict(zip(sql.CELL_COLUMNS, (list(column) for column in columns), strict=True))
     # Django's connection hands jsonb back as text (it parses JSON at the field level): pass it through as it came.
     cells["extra"] = [
@@ -224,42 +278,57 @@ def _write(cursor, statement: str, slice_condition: str, params: dict, metrics: 
     return cursor.fetchone()
 
 
-def _family(family: str, plan: Plan, params: dict) -> tuple[int, int]:
-    """Compute one family in one transaction; returns (rows written, rows deleted)."""
-    written = deleted = 0
+def _write(cursor, statement: str, slice_condition: str, params: dict, metrics: list[str]) -> tuple[int, int]:
+    """Upsert what `statement` computes and delete the rest of its slice; returns (rows written, rows deleted).
+
+    Statements that read the snapshot table (roll-ups, to-date sums, derived figures) run inside the upsert, with
+    nested loops off: before autovacuum has seen a computation's rows the table looks empty to the planner, and a
+    nested loop over what is really 100,000 rows takes minutes. Others (the reach, from the memberships) run as a
+    query of their own, their cells upserted from arrays."""
+    params = {**params, "metrics": metrics}
+    if "FROM analytics_metricsnapshot" in statement:
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute(sql.upsert(statement, slice_condition), params)
+        return cursor.fetchone()
+    cursor.execute("SET LOCAL enable_nestloop = on")
+    cursor.execute(statement, params)
+    return _upsert_cells(cursor, cursor.fetchall(), slice_condition, params)
+
+
+def _family(family: str, params: dict, base_cells: list[tuple]) -> tuple[int, int]:
+    """Write one family in one transaction: its base cells (read before), then the roll-ups, derived figures and
+    suppression computed from the stored rows; returns (rows written, rows deleted)."""
     base = sql.base_metrics(family)
     everything = [m.slug for m in family_metrics(family)]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-        cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these statements
-        steps: list[tuple[str, str, list[str]]] = []
+        _settings(cursor)
+        written = deleted = 0
+        if base:
+            # The monthly cells of the sessions family were computed for every cohort (see `base_reads`).
+            monthly = family == "sessions"
+            period = sql.PERIOD_MONTHS if monthly else sql.PERIOD_TO_DATE
+            base_params = {**params, "cohorts": None} if monthly else params
+            written, deleted = _upsert_cells(
+                cursor, base_cells, sql.base_slice(period), {**base_params, "metrics": base}
+            )
+        steps: list[tuple[str, str, list[str], dict]] = []
         if family == "matches":
             steps = [
-                (sql.MATCHES, sql.base_slice(sql.PERIOD_TO_DATE), base),
-                (sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base),
-                (sql.NETWORK_DENSITY, sql.metric_slice(sql.PERIOD_TO_DATE), ["network_density"]),
+                (sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base, params),
+                (sql.NETWORK_DENSITY, sql.metric_slice(sql.PERIOD_TO_DATE), ["network_density"], params),
             ]
         elif family == "sessions":
-            all_cohorts = {**params, "cohorts": None}
-            for statement, condition, metrics, step_params in (
-                (sql.SESSIONS_MONTHLY, sql.base_slice(sql.PERIOD_MONTHS), base, all_cohorts),
-                (sql.SESSIONS_TO_DATE, sql.base_slice(sql.PERIOD_TO_DATE), base, all_cohorts),
-            ):
-                step_written, step_deleted = _write(cursor, statement, condition, step_params, metrics)
-                written, deleted = written + step_written, deleted + step_deleted
             steps = [
-                (sql.rollup(sql.PERIOD_ANY), sql.rollup_slice(sql.PERIOD_ANY), base),
-                (sql.attendance_gap(sql.PERIOD_ANY), sql.metric_slice(sql.PERIOD_ANY), ["attendance_gap"]),
+                (sql.SESSIONS_TO_DATE, sql.base_slice(sql.PERIOD_TO_DATE), base, {**params, "cohorts": None}),
+                (sql.rollup(sql.PERIOD_ANY), sql.rollup_slice(sql.PERIOD_ANY), base, params),
+                (sql.attendance_gap(sql.PERIOD_ANY), sql.metric_slice(sql.PERIOD_ANY), ["attendance_gap"], params),
             ]
         elif family == "capability":
-            steps = [
-                (sql.CAPABILITY, sql.base_slice(sql.PERIOD_TO_DATE), base),
-                (sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base),
-            ]
+            steps = [(sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base, params)]
         elif family == "reach":
-            steps = [(sql.REACH, sql.metric_slice(sql.PERIOD_TO_DATE), ["reach_rate"])]
-        for statement, condition, metrics in steps:
-            step_written, step_deleted = _write(cursor, statement, condition, params, metrics)
+            steps = [(sql.REACH, sql.metric_slice(sql.PERIOD_TO_DATE), ["reach_rate"], params)]
+        for statement, condition, metrics, step_params in steps:
+            step_written, step_deleted = _write(cursor, statement, condition, step_params, metrics)
             written, deleted = written + step_written, deleted + step_deleted
         period = sql.PERIOD_ANY if family == "sessions" else sql.PERIOD_TO_DATE
         written += privacy.suppress_snapshot_rows(
@@ -307,19 +376,36 @@ def metrics_run_execute(*, run: MetricsRun, now: datetime | None = None, report:
         _update(run, periods=plan.describe())
         params = _params(plan, organization)
         delay = float(os.environ.get(PHASE_DELAY_ENV) or 0)
+        steps = len(base_reads(params)) + len(FAMILIES)
+        finished = 0
+
+        def step_done() -> None:
+            nonlocal finished
+            finished += 1
+            _update(run, progress=round(100 * finished / steps), heartbeat_at=timezone.now())
+
+        label = dict(PHASES)["read"]
+        _update(run, phase=label, heartbeat_at=timezone.now())
+        if report:
+            report(run.progress, label)
+        started = time.monotonic()
+        cells = read_base_cells(params, organization.pk, step_done)
+        logger.info("metrics reads of organization %s: %.2f s", organization.pk, time.monotonic() - started)
+        if delay:
+            time.sleep(delay)
         written = deleted = 0
-        families = [name for name, _ in PHASES[1:]]
-        for index, family in enumerate(families):
+        for family in FAMILIES:
             label = dict(PHASES)[family]
             _update(run, phase=label, heartbeat_at=timezone.now())
             if report:
                 report(run.progress, label)
             started = time.monotonic()
-            family_written, family_deleted = _family(family, plan, params)
+            family_written, family_deleted = _family(family, params, cells.get(family, []))
             written, deleted = written + family_written, deleted + family_deleted
             logger.info("metrics %s of organization %s: %.2f s", family, organization.pk, time.monotonic() - started)
-            _update(run, progress=round(100 * (index + 1) / len(families)), heartbeat_at=timezone.now(),
-                    rows_written=written, rows_deleted=deleted)  # fmt: skip
+            run.rows_written, run.rows_deleted = written, deleted
+            MetricsRun.objects.filter(pk=run.pk).update(rows_written=written, rows_deleted=deleted)
+            step_done()
             if delay:
                 time.sleep(delay)
         _update(run, status=MetricsRun.Status.SUCCEEDED, phase="", finished_at=timezone.now())

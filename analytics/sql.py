@@ -257,8 +257,26 @@ running_cells AS (  -- active participants: those of the mentorships running in 
     CROSS JOIN LATERAL generate_series(r.first_mi, r.last_mi) mo(mi)
     WHERE %(month_indexes)s::int[] IS NULL OR mo.mi = ANY(%(month_indexes)s)
     GROUP BY r.cohort_id, r.department_id, mo.mi
-),
-feedback AS MATERIALIZED (
+)
+SELECT v.metric, 'cohort' AS scope_type, c.cohort_id AS scope_id, c.department_id, {_period("c.mi")} AS period,
+       '' AS dimension, v.numerator::numeric, v.denominator::numeric, v.group_size::int, NULL::jsonb AS extra
+FROM (SELECT COALESCE(r.cohort_id, s.cohort_id) AS cohort_id,
+             COALESCE(r.department_id, s.department_id) AS department_id, COALESCE(r.mi, s.mi) AS mi,
+             COALESCE(r.active, 0) AS active, COALESCE(s.participating, 0) AS participating,
+             COALESCE(s.expected, 0) AS expected, COALESCE(s.attended, 0) AS attended,
+             COALESCE(s.expecting, 0) AS expecting, COALESCE(r.judged, 0) AS judged, COALESCE(s.met, 0) AS met
+      FROM running_cells r
+      FULL JOIN session_cells s ON s.cohort_id = r.cohort_id AND s.department_id = r.department_id AND s.mi = r.mi) c
+CROSS JOIN LATERAL (VALUES
+    ('participation_rate', c.participating, c.active, c.active),
+    ('attendance_rate', c.attended, c.expected, c.expecting),
+    ('cadence_adherence', c.met, c.judged, c.judged)
+) v(metric, numerator, denominator, group_size)
+WHERE v.denominator > 0
+"""
+
+FEEDBACK_MONTHLY = f"""
+WITH feedback AS MATERIALIZED (
     SELECT GROUPING(f.author_id) AS per_cell, ms.cohort_id, COALESCE(mb.department_id, -1) AS department_id,
            s.mi, s.mi / 12 AS year, count(*) AS answers, sum(f.rating) AS ratings,
            count(*) FILTER (WHERE f.pairing_fit <> '') AS fit_answers,
@@ -283,36 +301,16 @@ raters AS (  -- the people who answered, and who answered the pairing-fit questi
           FROM feedback WHERE per_cell = 0 GROUP BY cohort_id, department_id, year) y
     CROSS JOIN LATERAL unnest(y.answered, y.fit) WITH ORDINALITY b(raters, fit_people, position)
     WHERE b.raters > 0
-),
-cells AS (
-    SELECT COALESCE(r.cohort_id, s.cohort_id, f.cohort_id) AS cohort_id,
-           COALESCE(r.department_id, s.department_id, f.department_id) AS department_id,
-           COALESCE(r.mi, s.mi, f.mi) AS mi,
-           COALESCE(r.active, 0) AS active, COALESCE(s.participating, 0) AS participating,
-           COALESCE(s.expected, 0) AS expected, COALESCE(s.attended, 0) AS attended,
-           COALESCE(s.expecting, 0) AS expecting, COALESCE(r.judged, 0) AS judged, COALESCE(s.met, 0) AS met,
-           COALESCE(f.ratings, 0) AS ratings, COALESCE(f.answers, 0) AS answers, COALESCE(q.raters, 0) AS raters,
-           COALESCE(f.fit_answers, 0) AS fit_answers, COALESCE(f.fit_good, 0) AS fit_good,
-           COALESCE(f.fit_unsure, 0) AS fit_unsure, COALESCE(f.fit_not_good, 0) AS fit_not_good,
-           COALESCE(q.fit_people, 0) AS fit_people
-    FROM running_cells r
-    FULL JOIN session_cells s ON s.cohort_id = r.cohort_id AND s.department_id = r.department_id AND s.mi = r.mi
-    FULL JOIN (SELECT * FROM feedback WHERE per_cell = 1) f
-           ON f.cohort_id = COALESCE(r.cohort_id, s.cohort_id)
-          AND f.department_id = COALESCE(r.department_id, s.department_id) AND f.mi = COALESCE(r.mi, s.mi)
-    LEFT JOIN raters q ON q.cohort_id = f.cohort_id AND q.department_id = f.department_id AND q.mi = f.mi
 )
-SELECT v.metric, 'cohort' AS scope_type, c.cohort_id AS scope_id, c.department_id, {_period("c.mi")} AS period,
+SELECT v.metric, 'cohort' AS scope_type, f.cohort_id AS scope_id, f.department_id, {_period("f.mi")} AS period,
        v.dimension, v.numerator::numeric, v.denominator::numeric, v.group_size::int, NULL::jsonb AS extra
-FROM cells c
+FROM (SELECT * FROM feedback WHERE per_cell = 1) f
+LEFT JOIN raters q ON q.cohort_id = f.cohort_id AND q.department_id = f.department_id AND q.mi = f.mi
 CROSS JOIN LATERAL (VALUES
-    ('participation_rate', '', c.participating, c.active, c.active),
-    ('attendance_rate', '', c.attended, c.expected, c.expecting),
-    ('cadence_adherence', '', c.met, c.judged, c.judged),
-    ('satisfaction', '', c.ratings, c.answers, c.raters),
-    ('pairing_fit', 'fit=good', c.fit_good, c.fit_answers, c.fit_people),
-    ('pairing_fit', 'fit=unsure', c.fit_unsure, c.fit_answers, c.fit_people),
-    ('pairing_fit', 'fit=not_good', c.fit_not_good, c.fit_answers, c.fit_people)
+    ('satisfaction', '', f.ratings, f.answers, COALESCE(q.raters, 0)),
+    ('pairing_fit', 'fit=good', f.fit_good, f.fit_answers, COALESCE(q.fit_people, 0)),
+    ('pairing_fit', 'fit=unsure', f.fit_unsure, f.fit_answers, COALESCE(q.fit_people, 0)),
+    ('pairing_fit', 'fit=not_good', f.fit_not_good, f.fit_answers, COALESCE(q.fit_people, 0))
 ) v(metric, dimension, numerator, denominator, group_size)
 WHERE v.denominator > 0
 """

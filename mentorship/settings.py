@@ -142,6 +142,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # file, comes back after the visibility timeout and finds its run finished or still locked (analytics/compute.py).
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Database connections a metrics computation reads the programs tables on at once (analytics/compute.py): one per
+# core the database can give it.
+METRICS_CONNECTIONS = int(os.environ.get("METRICS_CONNECTIONS", "2"))
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "invitations-expire-nightly": {

@@ -15,7 +15,7 @@ from analytics.compute import metrics_run_execute
 from analytics.models import MetricSnapshot, MetricsRun
 from programs.models import MentoringSession, SessionFeedback
 from tests.analytics import dataset
-from tests.analytics.conftest import compute, figures, snapshot_rows
+from tests.analytics.conftest import compute, figures, row_differences, snapshot_rows
 
 
 def test_a_rerun_writes_nothing_and_leaves_identical_rows(data, tenant_a):
@@ -180,3 +180,23 @@ def test_one_organizations_computation_never_touches_anothers_rows(data, tenant_
     a, b = figures(tenant_a), figures(tenant_b)
     assert a[("participation_rate", "organization", 0, 0, "to-date", "")].numerator == 9
     assert b[("participation_rate", "organization", 0, 0, "to-date", "")].numerator == 9
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reads_on_parallel_connections_give_the_rows_of_reads_on_one(tenant_a, tenant_b, settings, caplog):
+    # Committed data (no test transaction): the computation reads on two connections of its own at once.
+    dataset.build(tenant_a)
+    dataset.build(tenant_b)
+    caplog.set_level("INFO", logger="analytics.compute")
+    assert compute(tenant_a).status == MetricsRun.Status.SUCCEEDED
+    assert "on 2 connections" in caplog.text
+    parallel = snapshot_rows(tenant_a)
+    with tenant_a.scope():
+        MetricSnapshot.objects.all().delete()
+    settings.METRICS_CONNECTIONS = 1
+    caplog.clear()
+    compute(tenant_a)
+    assert "on one connection" in caplog.text
+    assert len(parallel) > 500 and row_differences(snapshot_rows(tenant_a), parallel) == (0, 0)
+    with tenant_b.scope():  # the pool's connections were scoped to the organization computed
+        assert not MetricSnapshot.objects.exists()
