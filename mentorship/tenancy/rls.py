@@ -5,12 +5,31 @@
 
 The policy admits a row only when its organization_id equals the scope's `app.current_org_id` (empty or unset:
 no rows), for reads (USING) and writes (WITH CHECK). FORCE makes it bind the table owner too.
+
+The setting is read in a scalar subquery: PostgreSQL evaluates it once per statement (an InitPlan) and compares
+each row with a constant, instead of calling current_setting() for every row it scans, which made a scan of a
+million rows take twice as long (the figure: tenancy migration 0005, which rewrote the older policies).
 """
 
 from django.db import migrations
 
 POLICY_NAME = "tenant_isolation"
-POLICY_EXPRESSION = "organization_id = NULLIF(current_setting('app.current_org_id', true), '')::bigint"
+POLICY_EXPRESSION = "organization_id = (SELECT NULLIF(current_setting('app.current_org_id', true), '')::bigint)"
+
+
+def policies_rewrite(schema_editor) -> int:
+    """Give every tenant_isolation policy the current POLICY_EXPRESSION; returns how many were rewritten."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_policies WHERE policyname = %s AND schemaname = current_schema()", [POLICY_NAME]
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+    for table in tables:
+        schema_editor.execute(
+            f"ALTER POLICY {POLICY_NAME} ON {schema_editor.quote_name(table)} "
+            f"USING ({POLICY_EXPRESSION}) WITH CHECK ({POLICY_EXPRESSION})"
+        )
+    return len(tables)
 
 
 class EnableRowLevelSecurity(migrations.operations.base.Operation):
