@@ -158,6 +158,10 @@ cohorts AS (
 )"""
 
 
+# The rows of the cohorts a run recomputes, as a condition (a join with `cohorts` over millions of rows costs more).
+_IN_COHORTS = "(%(cohorts)s::bigint[] IS NULL OR {column} = ANY(%(cohorts)s))"
+
+
 def _month_index(column: str) -> str:
     """Months as integers (year * 12 + month - 1, UTC): cheap to group by, compare and turn into bits."""
     return f"(date_part('year', {column})::int * 12 + date_part('month', {column})::int - 1)"
@@ -176,30 +180,32 @@ _SESSION_MONTH = _month_index("starts_at AT TIME ZONE 'UTC'")
 _IN_MONTHS = f"""(%(month_from)s::date IS NULL OR starts_at >= %(month_from)s::timestamp AT TIME ZONE 'UTC')
           AND (%(month_indexes)s::int[] IS NULL OR {_SESSION_MONTH} = ANY(%(month_indexes)s))"""
 
-# The participants (mentor and mentees, accepted enrollments) of each mentorship, counted per department.
-_MEMBERS = """
-members AS MATERIALIZED (
-    SELECT x.mentorship_id, COALESCE(mb.department_id, -1) AS department_id, count(*) AS n
+# The participants (mentor and mentees, accepted enrollments) of each mentorship, with their department. One row a
+# person rather than a count per department: the planner estimates a join of table rows well, and a grouped count
+# hardly fewer rows.
+_PARTICIPANTS = """
+participants AS MATERIALIZED (
+    SELECT x.mentorship_id, ap.membership_id, COALESCE(mb.department_id, -1) AS department_id
     FROM (SELECT id AS mentorship_id, mentor_id AS application_id FROM programs_mentorship
           UNION ALL
           SELECT mentorship_id, mentee_id FROM programs_mentorshipmentee) x
     JOIN programs_application ap ON ap.id = x.application_id AND ap.status = 'accepted'
     JOIN tenancy_membership mb ON mb.id = ap.membership_id AND mb.organization_id = %(org)s
-    GROUP BY x.mentorship_id, COALESCE(mb.department_id, -1)
 )"""
 
 
 # --- Family "sessions": participation, attendance, cadence, satisfaction, pairing fit (monthly base cells) ---
 #
-# Per mentorship and month (`months`): sessions held, and expected (held, or still scheduled after their time).
-# Every participant of a held session has an attendance row, so only the absences are read (about a tenth of the
-# rows): attended = participants x held - absences, and a participant took part in a month unless absent from
-# every session held in it. Feedback is grouped per cell, and per author and year as a bit per month, which counts
-# the distinct people who answered without grouping by person and month.
+# Per mentorship and month (`months`): sessions held, and expected (held, or still scheduled after their time),
+# summed over the participants of each mentorship. Every participant of a held session has an attendance row, so
+# only the absences are read (about a tenth of the rows) and subtracted per cell: attended = participants x held -
+# absences, and a participant took part in a month unless absent from every session held in it. Feedback is
+# grouped per cell, and per author and year as a bit per month, which counts the distinct people who answered
+# without grouping by person and month.
 
 SESSIONS_MONTHLY = f"""
 WITH {_COHORTS},
-{_MEMBERS},
+{_PARTICIPANTS},
 mentorships AS MATERIALIZED (  -- the running months (definitions) of each mentorship, as month indexes
     SELECT ms.id, ms.cohort_id, co.cadence, {_month_index("f.day")} AS first_mi, {_month_index("l.day")} AS last_mi
     FROM programs_mentorship ms
@@ -213,46 +219,44 @@ mentorships AS MATERIALIZED (  -- the running months (definitions) of each mento
     END AS day) l
 ),
 months AS MATERIALIZED (
-    SELECT mentorship_id, mi, count(*) FILTER (WHERE held) AS held, count(*) AS expected
-    FROM (SELECT mentorship_id, status = 'held' AS held, {_SESSION_MONTH} AS mi
+    SELECT m.mentorship_id, m.mi, m.held, m.expected, ms.cohort_id,
+           m.held > 0 AND m.mi BETWEEN ms.first_mi AND ms.last_mi AS taking_part,
+           m.held >= ms.cadence AND m.mi BETWEEN ms.first_mi AND ms.last_mi AND m.mi < %(current_mi)s AS met
+    FROM (SELECT mentorship_id, {_SESSION_MONTH} AS mi, count(*) FILTER (WHERE status = 'held') AS held,
+                 count(*) AS expected
           FROM programs_mentoringsession
-          WHERE status IN ('held', 'scheduled') AND starts_at < %(now)s AND {_IN_MONTHS}) s
-    GROUP BY mentorship_id, mi
+          WHERE status IN ('held', 'scheduled') AND starts_at < %(now)s AND {_IN_MONTHS}
+          GROUP BY 1, 2) m
+    JOIN mentorships ms ON ms.id = m.mentorship_id
 ),
-absences AS (  -- per mentorship, month and department: absences, and people absent from every held session
-    SELECT x.mentorship_id, x.mi, x.department_id, sum(x.absent) AS absent,
-           count(*) FILTER (WHERE x.absent >= m.held) AS absent_all
-    FROM (SELECT s.mentorship_id, s.mi, a.membership_id, COALESCE(mb.department_id, -1) AS department_id,
-                 count(*) AS absent
+absences AS (  -- per cell: absences of participants, and participants absent from every session held in a month
+    SELECT m.cohort_id, x.department_id, x.mi, sum(x.absent) AS absent,
+           count(*) FILTER (WHERE x.absent >= m.held AND m.taking_part) AS absent_all
+    FROM (SELECT s.mentorship_id, s.mi, p.department_id, p.membership_id, count(*) AS absent
           FROM programs_sessionattendance a
           JOIN (SELECT id, mentorship_id, {_SESSION_MONTH} AS mi FROM programs_mentoringsession
                 WHERE status = 'held' AND starts_at < %(now)s AND {_IN_MONTHS}) s ON s.id = a.session_id
-          JOIN tenancy_membership mb ON mb.id = a.membership_id AND mb.organization_id = %(org)s
+          JOIN participants p ON p.mentorship_id = s.mentorship_id AND p.membership_id = a.membership_id
           WHERE NOT a.attended
-          GROUP BY s.mentorship_id, s.mi, a.membership_id, COALESCE(mb.department_id, -1)) x
+          GROUP BY 1, 2, 3, 4) x
     JOIN months m ON m.mentorship_id = x.mentorship_id AND m.mi = x.mi
-    GROUP BY x.mentorship_id, x.mi, x.department_id
+    GROUP BY 1, 2, 3
 ),
 session_cells AS (
-    SELECT ms.cohort_id, p.department_id, m.mi,
-           sum(p.n * m.expected) AS expected,
-           sum(p.n * m.held - COALESCE(a.absent, 0)) AS attended,
-           sum(p.n) AS expecting,
-           COALESCE(sum(p.n - COALESCE(a.absent_all, 0))
-                        FILTER (WHERE m.held > 0 AND m.mi BETWEEN ms.first_mi AND ms.last_mi), 0) AS participating,
-           COALESCE(sum(p.n) FILTER (WHERE m.held >= ms.cadence AND m.mi BETWEEN ms.first_mi AND ms.last_mi
-                                     AND m.mi < %(current_mi)s), 0) AS met
-    FROM months m
-    JOIN mentorships ms ON ms.id = m.mentorship_id
-    JOIN members p ON p.mentorship_id = m.mentorship_id
-    LEFT JOIN absences a ON a.mentorship_id = m.mentorship_id AND a.mi = m.mi AND a.department_id = p.department_id
-    GROUP BY ms.cohort_id, p.department_id, m.mi
+    SELECT t.cohort_id, t.department_id, t.mi, t.expected, t.held - COALESCE(a.absent, 0) AS attended, t.expecting,
+           t.taking_part - COALESCE(a.absent_all, 0) AS participating, t.met
+    FROM (SELECT m.cohort_id, p.department_id, m.mi, sum(m.expected) AS expected, sum(m.held) AS held,
+                 count(*) AS expecting, count(*) FILTER (WHERE m.taking_part) AS taking_part,
+                 count(*) FILTER (WHERE m.met) AS met
+          FROM months m JOIN participants p ON p.mentorship_id = m.mentorship_id
+          GROUP BY 1, 2, 3) t
+    LEFT JOIN absences a ON a.cohort_id = t.cohort_id AND a.department_id = t.department_id AND a.mi = t.mi
 ),
 running_cells AS (  -- active participants: those of the mentorships running in the month
     SELECT r.cohort_id, r.department_id, mo.mi, sum(r.n) AS active,
            sum(r.n) FILTER (WHERE mo.mi < %(current_mi)s) AS judged
-    FROM (SELECT ms.cohort_id, p.department_id, ms.first_mi, ms.last_mi, sum(p.n) AS n
-          FROM mentorships ms JOIN members p ON p.mentorship_id = ms.id
+    FROM (SELECT ms.cohort_id, p.department_id, ms.first_mi, ms.last_mi, count(*) AS n
+          FROM mentorships ms JOIN participants p ON p.mentorship_id = ms.id
           GROUP BY ms.cohort_id, p.department_id, ms.first_mi, ms.last_mi) r
     CROSS JOIN LATERAL generate_series(r.first_mi, r.last_mi) mo(mi)
     WHERE %(month_indexes)s::int[] IS NULL OR mo.mi = ANY(%(month_indexes)s)
@@ -435,33 +439,55 @@ FROM cells
 
 # --- Family "capability": capability growth and the collaboration pulse (paired before/after) ---
 
+
+def _rater_sums(rater: str) -> str:
+    """The sums of one rater's pairs (skills they rated at both phases) among `levels` rows: n, sum of the
+    differences, of their squares, how many improved by a level or more, the sums before and after."""
+    before, after = f"{rater}_before", f"{rater}_after"
+    diff = f"({after} - {before})"
+    return f"""count(*) FILTER (WHERE {after} IS NOT NULL AND {before} IS NOT NULL) AS {rater}_n,
+           sum({diff}) AS {rater}_total, sum({diff} * {diff}) AS {rater}_squares,
+           count(*) FILTER (WHERE {diff} >= 1) AS {rater}_improved,
+           sum({before}) FILTER (WHERE {after} IS NOT NULL) AS {rater}_before_sum,
+           sum({after}) FILTER (WHERE {before} IS NOT NULL) AS {rater}_after_sum"""
+
+
+def _rater_means(rater: str) -> str:
+    return ", ".join(
+        f"{rater}_{total}::numeric / NULLIF({rater}_n, 0) AS {rater}_{name}"
+        for total, name in (("total", "diff"), ("before_sum", "before"), ("after_sum", "after"))
+    )
+
+
 CAPABILITY = f"""
 WITH {_COHORTS},
-levels AS (  -- one row per mentee and skill: the four ratings (self and mentor, at the baseline and the final)
-    SELECT a.mentee_id, a.cohort_id, a.skill_id,
-           max(a.level) FILTER (WHERE a.phase = 'baseline' AND a.rater = 'self') AS self_before,
-           max(a.level) FILTER (WHERE a.phase = 'final' AND a.rater = 'self') AS self_after,
-           max(a.level) FILTER (WHERE a.phase = 'baseline' AND a.rater = 'mentor') AS mentor_before,
-           max(a.level) FILTER (WHERE a.phase = 'final' AND a.rater = 'mentor') AS mentor_after
-    FROM programs_capabilityassessment a
-    JOIN cohorts co ON co.id = a.cohort_id
-    WHERE a.phase IN ('baseline', 'final')
-    GROUP BY a.mentee_id, a.cohort_id, a.skill_id
-),
-paired AS MATERIALIZED (  -- one row per mentee, skill and rater rated at both phases
-    SELECT l.mentee_id, l.cohort_id, l.skill_id, COALESCE(mb.department_id, -1) AS department_id, r.rater,
-           r.before, r.after, r.after - r.before AS diff
-    FROM levels l
-    JOIN programs_application ap ON ap.id = l.mentee_id
+departments AS (  -- the department of each enrollment
+    SELECT ap.id AS application_id, COALESCE(mb.department_id, -1) AS department_id
+    FROM programs_application ap
     JOIN tenancy_membership mb ON mb.id = ap.membership_id AND mb.organization_id = %(org)s
-    CROSS JOIN LATERAL (VALUES ('self', l.self_before, l.self_after), ('mentor', l.mentor_before, l.mentor_after))
-        r(rater, before, after)
-    WHERE r.before IS NOT NULL AND r.after IS NOT NULL
 ),
-per_mentee AS (  -- each mentee's mean over the skills rated at both phases: one observation per mentee
-    SELECT cohort_id, department_id, rater, sum(diff)::numeric / count(*) AS diff,
-           sum(before)::numeric / count(*) AS before, sum(after)::numeric / count(*) AS after
-    FROM paired GROUP BY mentee_id, cohort_id, department_id, rater
+levels AS MATERIALIZED (  -- one row per mentee and skill: the four ratings (self and mentor, baseline and final)
+    SELECT l.*, d.department_id
+    FROM (SELECT a.mentee_id, a.cohort_id, a.skill_id,
+                 max(a.level) FILTER (WHERE a.phase = 'baseline' AND a.rater = 'self') AS self_before,
+                 max(a.level) FILTER (WHERE a.phase = 'final' AND a.rater = 'self') AS self_after,
+                 max(a.level) FILTER (WHERE a.phase = 'baseline' AND a.rater = 'mentor') AS mentor_before,
+                 max(a.level) FILTER (WHERE a.phase = 'final' AND a.rater = 'mentor') AS mentor_after
+          FROM programs_capabilityassessment a
+          WHERE a.phase IN ('baseline', 'final') AND {_IN_COHORTS.format(column="a.cohort_id")}
+          GROUP BY a.mentee_id, a.cohort_id, a.skill_id) l
+    JOIN departments d ON d.application_id = l.mentee_id
+),
+-- A rater's pair is a skill rated by them at both phases. Both raters are summed in one pass (FILTER), then
+-- turned into one row each: (n, sum of differences, sum of squares, improved by a level, before and after sums).
+per_skill AS (
+    SELECT cohort_id, department_id, skill_id, {_rater_sums("self")}, {_rater_sums("mentor")}
+    FROM levels GROUP BY cohort_id, department_id, skill_id
+),
+per_mentee AS (  -- each mentee's mean over the skills rated at both phases: one observation per mentee and rater
+    SELECT cohort_id, department_id, {_rater_means("self")}, {_rater_means("mentor")}
+    FROM (SELECT mentee_id, cohort_id, department_id, {_rater_sums("self")}, {_rater_sums("mentor")}
+          FROM levels GROUP BY mentee_id, cohort_id, department_id) m
 ),
 pulses AS (
     SELECT p.application_id, p.cohort_id,
@@ -469,39 +495,46 @@ pulses AS (
            max(p.cross_department_colleagues) FILTER (WHERE p.phase = 'end') AS colleagues_after,
            max(p.trust_other_departments) FILTER (WHERE p.phase = 'start') AS trust_before,
            max(p.trust_other_departments) FILTER (WHERE p.phase = 'end') AS trust_after
-    FROM programs_pulsesurvey p JOIN cohorts co ON co.id = p.cohort_id
+    FROM programs_pulsesurvey p
+    WHERE {_IN_COHORTS.format(column="p.cohort_id")}
     GROUP BY p.application_id, p.cohort_id
 ),
 pulse_paired AS (
-    SELECT q.cohort_id, COALESCE(mb.department_id, -1) AS department_id, v.question, v.before, v.after,
-           v.after - v.before AS diff
+    SELECT q.cohort_id, d.department_id, v.question, v.before, v.after, v.after - v.before AS diff
     FROM pulses q
-    JOIN programs_application ap ON ap.id = q.application_id
-    JOIN tenancy_membership mb ON mb.id = ap.membership_id AND mb.organization_id = %(org)s
+    JOIN departments d ON d.application_id = q.application_id
     CROSS JOIN LATERAL (VALUES ('colleagues', q.colleagues_before, q.colleagues_after),
                                ('trust', q.trust_before, q.trust_after)) v(question, before, after)
     WHERE v.before IS NOT NULL AND v.after IS NOT NULL
 ),
 cells AS (
-    SELECT 'capability_growth' AS metric, cohort_id, department_id,
-           'rater=' || rater || ';skill=' || skill_id AS dimension, n, total, squares, improved, before_sum, after_sum
-    FROM (SELECT cohort_id, department_id, rater, skill_id, count(*) AS n, sum(diff)::numeric AS total,
-                 sum(diff * diff)::numeric AS squares, count(*) FILTER (WHERE diff >= 1) AS improved,
-                 sum(before)::numeric AS before_sum, sum(after)::numeric AS after_sum
-          FROM paired GROUP BY cohort_id, department_id, rater, skill_id) x
+    SELECT 'capability_growth' AS metric, x.cohort_id, x.department_id,
+           'rater=' || r.rater || ';skill=' || x.skill_id AS dimension, r.n, r.total, r.squares, r.improved,
+           r.before_sum, r.after_sum
+    FROM per_skill x
+    CROSS JOIN LATERAL (VALUES
+        ('self', x.self_n, x.self_total, x.self_squares, x.self_improved, x.self_before_sum, x.self_after_sum),
+        ('mentor', x.mentor_n, x.mentor_total, x.mentor_squares, x.mentor_improved, x.mentor_before_sum,
+         x.mentor_after_sum)
+    ) r(rater, n, total, squares, improved, before_sum, after_sum)
+    WHERE r.n > 0
     UNION ALL
     SELECT 'capability_growth', cohort_id, department_id, 'rater=' || rater, count(*), sum(diff), sum(diff * diff),
            count(*) FILTER (WHERE diff >= 1), sum(before), sum(after)
-    FROM per_mentee GROUP BY cohort_id, department_id, rater
+    FROM per_mentee
+    CROSS JOIN LATERAL (VALUES ('self', self_diff, self_before, self_after),
+                               ('mentor', mentor_diff, mentor_before, mentor_after)) r(rater, diff, before, after)
+    WHERE diff IS NOT NULL
+    GROUP BY cohort_id, department_id, rater
     UNION ALL
     SELECT 'pulse_change', cohort_id, department_id, 'question=' || question, count(*), sum(diff), sum(diff * diff),
            count(*) FILTER (WHERE diff >= 1), sum(before), sum(after)
     FROM pulse_paired GROUP BY cohort_id, department_id, question
 )
 SELECT metric, 'cohort' AS scope_type, cohort_id AS scope_id, department_id, '{TO_DATE}' AS period, dimension,
-       total AS numerator, n::numeric AS denominator, n::int AS group_size,
-       jsonb_build_object('sum_sq', squares, 'improved', improved, 'before_sum', before_sum,
-                          'after_sum', after_sum) AS extra
+       total::numeric AS numerator, n::numeric AS denominator, n::int AS group_size,
+       jsonb_build_object('sum_sq', squares::numeric, 'improved', improved, 'before_sum', before_sum::numeric,
+                          'after_sum', after_sum::numeric) AS extra
 FROM cells
 """
 
