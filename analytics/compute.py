@@ -9,8 +9,9 @@ organization's tenant scope. A run:
 2. plans the slice: **full** = every month since the first cohort (or since `from_month`) and every cohort;
    **incremental** = the current and previous month, the months of sessions changed since the last successful run
    (logged late, corrected, cancelled), and the cohorts still running or whose data changed since then;
-3. computes the families one after the other (analytics/sql.py), each in one transaction (base cells, roll-up,
-   derived figures, then the complementary suppression), reporting progress between them on the run row;
+3. reads the base cells from the programs tables (analytics/sql.py: the statements that are most of the work, on
+   two database connections at once) and, as each family's reads finish, writes that family in one transaction
+   (base cells, roll-up, derived figures, then the complementary suppression), reporting progress on the run row;
 4. marks the run succeeded (or failed, with the error).
 
 Whatever happens, the rows are those of the data: a rerun recomputes its slice completely and writes the same rows,
@@ -24,7 +25,8 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -50,13 +52,13 @@ PHASE_DELAY_ENV = "METRICS_PHASE_DELAY_SECONDS"
 PHASES = (
     ("plan", "Planning"),
     ("read", "Reading sessions, feedback, matches and assessments"),
-    ("matches", "Matches, goals and collaboration"),
     ("sessions", "Participation, attendance and feedback"),
+    ("matches", "Matches, goals and collaboration"),
     ("capability", "Capability growth and the pulse"),
     ("reach", "Reach"),
 )
 
-FAMILIES = ("matches", "sessions", "capability", "reach")  # written in this order, each in one transaction
+FAMILIES = ("sessions", "matches", "capability", "reach")  # written in this order, each in one transaction
 
 Progress = Callable[[int, str], None]
 
@@ -222,43 +224,44 @@ def _select_on_own_connection(organization_id: int, statement: str, params: dict
 
 
 def base_reads(params: dict) -> list[tuple[str, str, dict]]:
-    """(family, statement, parameters) of every statement that reads the programs tables, longest first (so two
-    connections finish together). The monthly statements cover every cohort: the months decide what is redone."""
+    """(family, statement, parameters) of every statement that reads the programs tables, in FAMILIES order (the
+    first family can be written while the others are read). The monthly statements cover every cohort: the months
+    decide what is redone."""
     all_cohorts = {**params, "cohorts": None}
     return [
         ("sessions", sql.SESSIONS_MONTHLY, all_cohorts),
+        ("sessions", sql.FEEDBACK_MONTHLY, all_cohorts),
         ("matches", sql.MATCHES, params),
         ("capability", sql.CAPABILITY, params),
-        ("sessions", sql.FEEDBACK_MONTHLY, all_cohorts),
     ]
 
 
-def read_base_cells(params: dict, organization_id: int, done: Callable[[], None]) -> dict[str, list]:
-    """Run the base statements, on METRICS_CONNECTIONS connections at once; returns each family's cells.
+def base_cells(params: dict, organization_id: int) -> Iterator[tuple[str, list[tuple]]]:
+    """Run the base statements, on METRICS_CONNECTIONS connections at once; yield (family, cells) of each as it
+    finishes (the caller writes a family meanwhile).
 
     They only read, and they are most of a run's work: on parallel connections they keep every core busy (within
     one statement PostgreSQL parallelises scans, not the joins and sorts over intermediate results). Inside a
     transaction (a test, a caller's atomic block) other connections could not see its uncommitted rows, so they
     run one after the other on this connection. Each statement sees the data as of its own start."""
     reads = base_reads(params)
-    cells: dict[str, list] = {family: [] for family, _, _ in reads}
     lanes = max(1, settings.METRICS_CONNECTIONS)
     if connection.in_atomic_block or lanes == 1:
         logger.info("metrics reads of organization %s on one connection", organization_id)
         for family, statement, step_params in reads:
-            cells[family] += _select(statement, step_params)
-            done()
-        return cells
+            yield family, _select(statement, step_params)
+        return
     logger.info("metrics reads of organization %s on %s connections", organization_id, lanes)
-    with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="metrics") as pool:
+    pool = ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="metrics")
+    try:
         futures = {
             pool.submit(_select_on_own_connection, organization_id, statement, step_params): family
             for family, statement, step_params in reads
         }
         for future in as_completed(futures):
-            cells[futures[future]] += future.result()
-            done()
-    return cells
+            yield futures[future], future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # a failed run starts no further statement
 
 
 def _upsert_cells(cursor, rows: list[tuple], slice_condition: str, params: dict) -> tuple[int, int]:
@@ -347,6 +350,53 @@ def _update(run: MetricsRun, **fields) -> None:
     MetricsRun.objects.filter(pk=run.pk).update(**fields)
 
 
+class _Computation:
+    """The reads and writes of one run, with its progress: each read and each family written is one step."""
+
+    def __init__(self, run: MetricsRun, params: dict, organization_id: int, report: Progress | None):
+        self.run, self.params, self.organization_id, self.report = run, params, organization_id, report
+        self.reads = base_reads(params)
+        self.steps, self.finished = len(self.reads) + len(FAMILIES), 0
+        self.waiting = Counter(family for family, _, _ in self.reads)  # reads not finished yet, per family
+        self.cells: dict[str, list[tuple]] = defaultdict(list)
+        self.unwritten = list(FAMILIES)
+        self.delay = float(os.environ.get(PHASE_DELAY_ENV) or 0)
+
+    def execute(self) -> None:
+        self._phase("read")
+        for family, rows in base_cells(self.params, self.organization_id):
+            self.cells[family] += rows
+            self.waiting[family] -= 1
+            self._step_done()
+            self._write_ready_families()
+        self._write_ready_families()  # the families without reads of their own
+
+    def _phase(self, name: str) -> None:
+        label = dict(PHASES)[name]
+        _update(self.run, phase=label, heartbeat_at=timezone.now())
+        if self.report:
+            self.report(self.run.progress, label)
+
+    def _step_done(self) -> None:
+        self.finished += 1
+        _update(self.run, progress=round(100 * self.finished / self.steps), heartbeat_at=timezone.now())
+
+    def _write_ready_families(self) -> None:
+        """Write, in FAMILIES order, each family whose reads have all finished (the other reads go on)."""
+        while self.unwritten and not self.waiting[self.unwritten[0]]:
+            family = self.unwritten.pop(0)
+            self._phase(family)
+            started = time.monotonic()
+            written, deleted = _family(family, self.params, self.cells.pop(family, []))
+            logger.info("metrics %s of organization %s: %.2f s", family, self.organization_id,
+                        time.monotonic() - started)  # fmt: skip
+            run = self.run
+            _update(run, rows_written=run.rows_written + written, rows_deleted=run.rows_deleted + deleted)
+            self._step_done()
+            if self.delay:
+                time.sleep(self.delay)
+
+
 def metrics_run_execute(*, run: MetricsRun, now: datetime | None = None, report: Progress | None = None) -> MetricsRun:
     """Compute `run` (inside its organization's scope). A finished run is left as it is (a redelivered task); a run
     found running is started over, its lock showing that nobody else is computing."""
@@ -375,39 +425,7 @@ def metrics_run_execute(*, run: MetricsRun, now: datetime | None = None, report:
         plan = plan_run(run, now, min_group_size=organization.min_group_size)
         _update(run, periods=plan.describe())
         params = _params(plan, organization)
-        delay = float(os.environ.get(PHASE_DELAY_ENV) or 0)
-        steps = len(base_reads(params)) + len(FAMILIES)
-        finished = 0
-
-        def step_done() -> None:
-            nonlocal finished
-            finished += 1
-            _update(run, progress=round(100 * finished / steps), heartbeat_at=timezone.now())
-
-        label = dict(PHASES)["read"]
-        _update(run, phase=label, heartbeat_at=timezone.now())
-        if report:
-            report(run.progress, label)
-        started = time.monotonic()
-        cells = read_base_cells(params, organization.pk, step_done)
-        logger.info("metrics reads of organization %s: %.2f s", organization.pk, time.monotonic() - started)
-        if delay:
-            time.sleep(delay)
-        written = deleted = 0
-        for family in FAMILIES:
-            label = dict(PHASES)[family]
-            _update(run, phase=label, heartbeat_at=timezone.now())
-            if report:
-                report(run.progress, label)
-            started = time.monotonic()
-            family_written, family_deleted = _family(family, params, cells.get(family, []))
-            written, deleted = written + family_written, deleted + family_deleted
-            logger.info("metrics %s of organization %s: %.2f s", family, organization.pk, time.monotonic() - started)
-            run.rows_written, run.rows_deleted = written, deleted
-            MetricsRun.objects.filter(pk=run.pk).update(rows_written=written, rows_deleted=deleted)
-            step_done()
-            if delay:
-                time.sleep(delay)
+        _Computation(run, params, organization.pk, report).execute()
         _update(run, status=MetricsRun.Status.SUCCEEDED, phase="", finished_at=timezone.now())
         if report:
             report(100, "Done")

@@ -94,7 +94,7 @@ def test_a_worker_killed_mid_run_leaves_a_dead_run_that_is_redone_with_the_same_
         killed = MetricsRun.objects.create()
     with celery_worker(**{PHASE_DELAY_ENV: "3"}) as (queue, process):  # a pause after each family
         metrics_run_task.apply_async(kwargs={"organization_id": organization.pk, "run_id": killed.pk}, queue=queue)
-        # Progress counts the four reads, then the four families written: past 60 %, the first family is written.
+        # Progress counts four reads and four families written: past 60 %, the first family (sessions) is written.
         wait_for(lambda: latest_run(tenant_a).progress >= 60, 60, "the run did not get past its first family")
         process.kill()  # SIGKILL: no clean-up of any kind
         process.wait(timeout=10)
@@ -102,7 +102,7 @@ def test_a_worker_killed_mid_run_leaves_a_dead_run_that_is_redone_with_the_same_
         killed.refresh_from_db()
         assert killed.status == MetricsRun.Status.RUNNING and 60 <= killed.progress < 100
         written = set(MetricSnapshot.objects.values_list("metric", flat=True).distinct())
-        assert "participants" in written and "capability_growth" not in written  # half done
+        assert "participation_rate" in written and "capability_growth" not in written  # half done
     # Its database session ended with the process, and the lock with it.
     wait_for(lambda: not computation_in_progress(organization.pk), 30, "the dead worker's lock was not released")
     with celery_worker() as (_queue, _process), tenant_a.scope():
