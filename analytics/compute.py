@@ -21,7 +21,6 @@ and a run that died left every family either as it was or fully recomputed.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import time
@@ -206,15 +205,16 @@ def _settings(cursor) -> None:
     cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these statements
 
 
-def _select(statement: str, params: dict) -> list[tuple]:
-    """The base cells one statement computes from the programs tables, in a read-only transaction of its own."""
+def _select(statement: str, params: dict) -> str:
+    """The base cells one statement computes from the programs tables (as JSON, see sql.AS_JSON), in a read-only
+    transaction of its own."""
     with transaction.atomic(), connection.cursor() as cursor:
         _settings(cursor)
-        cursor.execute(statement, params)
-        return cursor.fetchall()
+        cursor.execute(sql.AS_JSON.format(statement=statement), params)
+        return cursor.fetchone()[0]
 
 
-def _select_on_own_connection(organization_id: int, statement: str, params: dict) -> list[tuple]:
+def _select_on_own_connection(organization_id: int, statement: str, params: dict) -> str:
     """`_select` in a pool thread: its own database connection (Django's are per thread) and tenant scope."""
     try:
         with tenant_scope(organization_id):
@@ -236,7 +236,7 @@ def base_reads(params: dict) -> list[tuple[str, str, dict]]:
     ]
 
 
-def base_cells(params: dict, organization_id: int) -> Iterator[tuple[str, list[tuple]]]:
+def base_cells(params: dict, organization_id: int) -> Iterator[tuple[str, str]]:
     """Run the base statements, on METRICS_CONNECTIONS connections at once; yield (family, cells) of each as it
     finishes (the caller writes a family meanwhile).
 
@@ -264,41 +264,28 @@ def base_cells(params: dict, organization_id: int) -> Iterator[tuple[str, list[t
         pool.shutdown(wait=True, cancel_futures=True)  # a failed run starts no further statement
 
 
-def _upsert_cells(cursor, rows: list[tuple], slice_condition: str, params: dict) -> tuple[int, int]:
-    """Upsert the cells a base statement computed (sent as one array per column) and delete the rest of the slice."""
-    columns = list(zip(*rows, strict=True)) or [()] * len(sql.CELL_COLUMNS)
-    cells = dict(zip(sql.CELL_COLUMNS, (list(column) for column in columns), strict=True))
-    # Django's connection hands jsonb back as text (it parses JSON at the field level): pass it through as it came.
-    cells["extra"] = [
-        value if value is None or isinstance(value, str) else json.dumps(value) for value in cells["extra"]
-    ]
-    # The planner guesses 100 rows for an unnest: a nested-loop anti-join of the DELETE over tens of thousands of
-    # cells on both sides would take close to a minute.
+def _upsert_cells(cursor, cells: list[str], slice_condition: str, params: dict) -> tuple[int, int]:
+    """Upsert the cells of base statements (JSON arrays, see `_select`) and delete the rest of the slice."""
+    # The planner guesses 100 rows for a set-returning function: a nested-loop anti-join of the DELETE over tens of
+    # thousands of cells on both sides would take close to a minute.
     cursor.execute("SET LOCAL enable_nestloop = off")
-    cursor.execute(
-        sql.upsert(sql.FROM_ARRAYS, slice_condition), {**params, **{f"cell_{k}": v for k, v in cells.items()}}
-    )
+    cursor.execute(sql.upsert(sql.FROM_JSON, slice_condition), {**params, "cells": cells})
     return cursor.fetchone()
 
 
 def _write(cursor, statement: str, slice_condition: str, params: dict, metrics: list[str]) -> tuple[int, int]:
     """Upsert what `statement` computes and delete the rest of its slice; returns (rows written, rows deleted).
 
-    Statements that read the snapshot table (roll-ups, to-date sums, derived figures) run inside the upsert, with
-    nested loops off: before autovacuum has seen a computation's rows the table looks empty to the planner, and a
-    nested loop over what is really 100,000 rows takes minutes. Others (the reach, from the memberships) run as a
-    query of their own, their cells upserted from arrays."""
-    params = {**params, "metrics": metrics}
-    if "FROM analytics_metricsnapshot" in statement:
-        cursor.execute("SET LOCAL enable_nestloop = off")
-        cursor.execute(sql.upsert(statement, slice_condition), params)
-        return cursor.fetchone()
-    cursor.execute("SET LOCAL enable_nestloop = on")
-    cursor.execute(statement, params)
-    return _upsert_cells(cursor, cursor.fetchall(), slice_condition, params)
+    Statements that read the snapshot table (roll-ups, to-date sums, derived figures) run with nested loops off:
+    before autovacuum has seen a computation's rows the table looks empty to the planner, and a nested loop over
+    what is really 100,000 rows takes minutes. The reach, from the memberships, is small either way."""
+    reads_snapshots = "FROM analytics_metricsnapshot" in statement
+    cursor.execute(f"SET LOCAL enable_nestloop = {'off' if reads_snapshots else 'on'}")
+    cursor.execute(sql.upsert(statement, slice_condition), {**params, "metrics": metrics})
+    return cursor.fetchone()
 
 
-def _family(family: str, params: dict, base_cells: list[tuple]) -> tuple[int, int]:
+def _family(family: str, params: dict, base_cells: list[str]) -> tuple[int, int]:
     """Write one family in one transaction: its base cells (read before), then the roll-ups, derived figures and
     suppression computed from the stored rows; returns (rows written, rows deleted)."""
     base = sql.base_metrics(family)
@@ -358,14 +345,14 @@ class _Computation:
         self.reads = base_reads(params)
         self.steps, self.finished = len(self.reads) + len(FAMILIES), 0
         self.waiting = Counter(family for family, _, _ in self.reads)  # reads not finished yet, per family
-        self.cells: dict[str, list[tuple]] = defaultdict(list)
+        self.cells: dict[str, list[str]] = defaultdict(list)  # the JSON of each family's finished reads
         self.unwritten = list(FAMILIES)
         self.delay = float(os.environ.get(PHASE_DELAY_ENV) or 0)
 
     def execute(self) -> None:
         self._phase("read")
-        for family, rows in base_cells(self.params, self.organization_id):
-            self.cells[family] += rows
+        for family, cells in base_cells(self.params, self.organization_id):
+            self.cells[family].append(cells)
             self.waiting[family] -= 1
             self._step_done()
             self._write_ready_families()

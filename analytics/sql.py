@@ -78,13 +78,14 @@ finalized AS (
 )"""
 
 _KEY = "metric, scope_type, scope_id, department_id, period, dimension"
-CELL_COLUMNS = (*_KEY.split(", "), "numerator", "denominator", "group_size", "extra")
-# The cells a base statement computed, sent back as one array per column (analytics/compute.py `_write`).
-FROM_ARRAYS = """
-SELECT * FROM unnest(%(cell_metric)s::text[], %(cell_scope_type)s::text[], %(cell_scope_id)s::bigint[],
-                     %(cell_department_id)s::bigint[], %(cell_period)s::text[], %(cell_dimension)s::text[],
-                     %(cell_numerator)s::numeric[], %(cell_denominator)s::numeric[], %(cell_group_size)s::int[],
-                     %(cell_extra)s::text[]::jsonb[])
+# A statement's cells as one JSON array (computed on one connection, written on another, with no conversion in
+# Python), and read back as rows: numbers travel as their exact decimal text.
+AS_JSON = "SELECT COALESCE(json_agg(c), '[]')::text FROM ({statement}) c"
+FROM_JSON = """
+SELECT t.* FROM unnest(%(cells)s::text[]) part
+CROSS JOIN LATERAL json_to_recordset(part::json) AS t(metric text, scope_type text, scope_id bigint,
+    department_id bigint, period text, dimension text, numerator numeric, denominator numeric, group_size int,
+    extra jsonb)
 """
 
 
