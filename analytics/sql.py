@@ -177,7 +177,7 @@ def _bit_sums(column: str) -> str:
     return ", ".join(f"sum(({column} >> {bit}) & 1)" for bit in range(12))
 
 
-_SESSION_MONTH = _month_index("starts_at AT TIME ZONE 'UTC'")
+_SESSION_MONTH = "month_index"  # of programs_mentoringsession: _month_index of starts_at, stored (programs/models)
 _IN_MONTHS = f"""(%(month_from)s::date IS NULL OR starts_at >= %(month_from)s::timestamp AT TIME ZONE 'UTC')
           AND (%(month_indexes)s::int[] IS NULL OR {_SESSION_MONTH} = ANY(%(month_indexes)s))"""
 
