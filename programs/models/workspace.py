@@ -81,6 +81,8 @@ class MentoringSession(TenantModel):
         indexes = [
             models.Index(fields=["organization", "mentorship", "starts_at"]),
             models.Index(fields=["organization", "status", "starts_at"]),
+            # "Changed since the last run": what the incremental metrics run recomputes (analytics/compute.py).
+            models.Index(fields=["organization", "updated_at"]),
         ]
 
     def __str__(self) -> str:
@@ -157,7 +159,10 @@ class Goal(TenantModel):
 
     class Meta:
         ordering = ["target_date", "id"]
-        indexes = [models.Index(fields=["organization", "mentorship", "status"])]
+        indexes = [
+            models.Index(fields=["organization", "mentorship", "status"]),
+            models.Index(fields=["organization", "updated_at"]),  # changed since the last metrics run
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -215,6 +220,7 @@ class SessionFeedback(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "session", "author"], name="feedback_once")]
+        indexes = [models.Index(fields=["organization", "created_at"])]  # given since the last metrics run
 
 
 class CapabilityAssessment(TenantModel):
@@ -246,7 +252,10 @@ class CapabilityAssessment(TenantModel):
                 fields=["organization", "mentee", "skill", "phase", "rater"], name="assessment_once_per_phase"
             )
         ]
-        indexes = [models.Index(fields=["organization", "cohort", "phase"])]
+        indexes = [
+            models.Index(fields=["organization", "cohort", "phase"]),
+            models.Index(fields=["organization", "updated_at"]),  # changed since the last metrics run
+        ]
 
 
 class PulseSurvey(TenantModel):
@@ -268,6 +277,7 @@ class PulseSurvey(TenantModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["organization", "application", "phase"], name="pulse_once")]
+        indexes = [models.Index(fields=["organization", "created_at"])]  # answered since the last metrics run
 
 
 class Notification(TenantModel):
