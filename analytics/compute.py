@@ -205,20 +205,23 @@ def _settings(cursor) -> None:
     cursor.execute("SET LOCAL jit = off")  # compiling costs more than it saves on these statements
 
 
-def _select(statement: str, params: dict) -> str:
+def _select(statement: str, params: dict, *, parallel_workers: bool = True) -> str:
     """The base cells one statement computes from the programs tables (as JSON, see sql.AS_JSON), in a read-only
     transaction of its own."""
     with transaction.atomic(), connection.cursor() as cursor:
         _settings(cursor)
+        if not parallel_workers:
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
         cursor.execute(sql.AS_JSON.format(statement=statement), params)
         return cursor.fetchone()[0]
 
 
 def _select_on_own_connection(organization_id: int, statement: str, params: dict) -> str:
-    """`_select` in a pool thread: its own database connection (Django's are per thread) and tenant scope."""
+    """`_select` in a pool thread: its own database connection (Django's are per thread) and tenant scope. The
+    connections are the parallelism: PostgreSQL's parallel workers would only compete with them for the cores."""
     try:
         with tenant_scope(organization_id):
-            return _select(statement, params)
+            return _select(statement, params, parallel_workers=False)
     finally:
         connection.close()
 
