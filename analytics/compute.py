@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 
 # Session settings of the computation's transactions: hash joins and aggregates of a few million rows in memory.
 WORK_MEM = "128MB"
-# A deliberate pause after each phase, for the test that kills a worker in the middle of a run (never set otherwise).
+# A deliberate pause after each family written, for the tests that kill a worker or Redis mid-run (never set otherwise).
 PHASE_DELAY_ENV = "METRICS_PHASE_DELAY_SECONDS"
 
 PHASES = (
