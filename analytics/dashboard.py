@@ -239,9 +239,20 @@ class _Index:
 # --- The dashboard ---
 
 
-def dashboard_build(*, viewer: Viewer, filters: DashboardFilters, organization) -> Dashboard:
+def dashboard_build(
+    *,
+    viewer: Viewer,
+    filters: DashboardFilters,
+    organization,
+    status: MetricsStatus | None = None,
+    targets: dict[str, tuple[float, float]] | None = None,
+    skill_names: dict[int, str] | None = None,
+) -> Dashboard:
+    """`status`, `targets` (of the selected program: `program_targets`) and `skill_names` (every skill's: a
+    superset of those the figures name) when the caller has read them already (analytics/dashboard_cache.py)."""
     min_size = organization.min_group_size
-    status = metrics_status(organization=organization)
+    if status is None:
+        status = metrics_status(organization=organization)
     if not filters.is_valid():
         return Dashboard(
             scope_label="—", period_label="—", min_group_size=min_size, status=status,
@@ -276,12 +287,13 @@ def dashboard_build(*, viewer: Viewer, filters: DashboardFilters, organization) 
         dashboard.empty = Empty("Figures held back until the next computation.", " " + REASONS["pending"])
         return dashboard
     index = _Index(figures)
-    targets = _targets(program)
+    if targets is None:
+        targets = program_targets(program)
     dashboard.cards = _cards(index, scope, period or TO_DATE, min_size, targets)
     dashboard.sections = [
         *(_trend(index, scope, metric, min_size, targets.get(metric)) for metric in TREND_METRICS),
         _department_gap(index, scope, period or TO_DATE, min_size, {d.pk: d.name for d in viewer.departments}),
-        _capability(index, scope, min_size, _skill_names(index, scope)),
+        _capability(index, scope, min_size, _skill_names(index, scope) if skill_names is None else skill_names),
         _collaboration(index, scope, min_size, {d.pk: d.name for d in viewer.departments}),
     ]
     return dashboard
@@ -303,7 +315,7 @@ def _no_figures(scope: Scope, status: MetricsStatus) -> Empty:
     return Empty("No data for this selection.", f" Nothing has been recorded for {scope.label} yet.")
 
 
-def _targets(program) -> dict[str, tuple[float, float]]:
+def program_targets(program) -> dict[str, tuple[float, float]]:
     if program is None:
         return {}
     return {

@@ -105,6 +105,9 @@ class MetricsStatus:
     running: MetricsRun | None  # a queued or running computation, if any
     min_group_size: int
     pending: bool  # the minimum group size was raised since the last successful computation
+    # Changes whenever a computation is queued, progresses, succeeds or fails (the snapshots are only written by a
+    # running computation, between two of its progress updates): what the dashboard's cache is keyed by.
+    version: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -174,9 +177,13 @@ def metrics_status(*, organization: Organization) -> MetricsStatus:
     done = MetricsRun.objects.filter(status=MetricsRun.Status.SUCCEEDED).order_by("-finished_at", "-id").first()
     k = organization.min_group_size
     pending = done is not None and (done.min_group_size or 0) < k
+    version = (
+        (done.pk, done.finished_at.isoformat() if done.finished_at else None) if done else None,
+        tuple((run.pk, run.status, run.progress, run.rows_written) for run in runs),
+    )
     return MetricsStatus(
         computed_at=done.finished_at if done else None, last_run=runs[0] if runs else None, running=running,
-        min_group_size=k, pending=pending,
+        min_group_size=k, pending=pending, version=version,
     )  # fmt: skip
 
 

@@ -4,6 +4,12 @@ As in the Dockerfile: `gunicorn mentorship.wsgi:application` with DJANGO_ENV=pro
 HTTPS-only cookies behind a proxy that sets X-Forwarded-Proto), the static files collected first (again only when
 a source file is newer than the collected ones). `production=False` serves DJANGO_ENV=development with DEBUG off
 instead, which needs no collected static files (a minute of compression): the smoke test's choice.
+
+Both read gunicorn.conf.py from the project folder (the working directory here and in the image), so the workers
+are configured alike. The worker count defaults to docker-compose.yml's WEB_CONCURRENCY, 3 sync workers, the best of
+what was measured on the 2-CPU machine at 50 requests/s: 2 workers served only 39 requests/s (a sync worker is held
+through its request's database round trips), 4 and 5 cost 23-27 ms of CPU a request instead of 19-21 ms (more
+processes contending for the two CPUs with PostgreSQL and locust) and had a worse p99.
 """
 
 from __future__ import annotations

@@ -35,16 +35,17 @@ def mentorships_of(membership: Membership) -> QuerySet[Mentorship]:
 
 
 def mentorship_queryset() -> QuerySet[Mentorship]:
-    """Mentorships with what every workspace operation needs: program, mentor and mentees with their people."""
-    return Mentorship.objects.select_related(
-        "cohort__program", "mentor__membership__user", "mentor__membership__department"
-    ).prefetch_related(
+    """Mentorships with what every workspace operation needs: program, mentor and mentees with their people.
+
+    Three queries of at most five tables rather than one joining seven: under row-level security PostgreSQL spent
+    5 ms planning the seven-table join (for 0.1 ms executing it), on every workspace page and API call."""
+    people = ("membership__user", "membership__department")
+    return Mentorship.objects.select_related("cohort__program").prefetch_related(
+        Prefetch("mentor", queryset=Application.objects.select_related(*people)),
         Prefetch(
             "mentees",
-            queryset=MentorshipMentee.objects.select_related(
-                "mentee__membership__user", "mentee__membership__department"
-            ).order_by("id"),
-        )
+            queryset=MentorshipMentee.objects.select_related(*(f"mentee__{path}" for path in people)).order_by("id"),
+        ),
     )
 
 
