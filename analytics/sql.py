@@ -134,7 +134,15 @@ PERIOD_MONTHS = "(snap.period <> 'to-date' AND (%(month_keys)s::text[] IS NULL O
 PERIOD_TO_DATE = "snap.period = 'to-date'"
 PERIOD_ANY = f"({PERIOD_MONTHS} OR {PERIOD_TO_DATE})"
 IS_BASE = "(snap.scope_type = 'cohort' AND (snap.department_id <> 0) = (snap.metric = ANY(%(department_metrics)s)))"
-IN_COHORTS = "(%(cohorts)s::bigint[] IS NULL OR snap.scope_id = ANY(%(cohorts)s))"
+
+
+def in_cohorts(column: str) -> str:
+    """`column` is one of the cohorts a run recomputes (all when %(cohorts)s is NULL). A condition rather than a join
+    with `cohorts`: over millions of rows the join costs more."""
+    return f"(%(cohorts)s::bigint[] IS NULL OR {column} = ANY(%(cohorts)s))"
+
+
+IN_COHORTS = in_cohorts("snap.scope_id")
 
 
 def base_slice(period: str) -> str:
@@ -151,16 +159,12 @@ def metric_slice(period: str) -> str:
 
 # --- Shared pieces ---
 
-_COHORTS = """
+_COHORTS = f"""
 cohorts AS (
     SELECT co.id, co.program_id, co.capacity, co.starts_on, co.ends_on, pr.cadence_per_month AS cadence
     FROM programs_cohort co JOIN programs_program pr ON pr.id = co.program_id
-    WHERE %(cohorts)s::bigint[] IS NULL OR co.id = ANY(%(cohorts)s)
+    WHERE {in_cohorts("co.id")}
 )"""
-
-
-# The rows of the cohorts a run recomputes, as a condition (a join with `cohorts` over millions of rows costs more).
-_IN_COHORTS = "(%(cohorts)s::bigint[] IS NULL OR {column} = ANY(%(cohorts)s))"
 
 
 def _month_index(column: str) -> str:
@@ -475,7 +479,7 @@ levels AS MATERIALIZED (  -- one row per mentee and skill: the four ratings (sel
                  max(a.level) FILTER (WHERE a.phase = 'baseline' AND a.rater = 'mentor') AS mentor_before,
                  max(a.level) FILTER (WHERE a.phase = 'final' AND a.rater = 'mentor') AS mentor_after
           FROM programs_capabilityassessment a
-          WHERE a.phase IN ('baseline', 'final') AND {_IN_COHORTS.format(column="a.cohort_id")}
+          WHERE a.phase IN ('baseline', 'final') AND {in_cohorts("a.cohort_id")}
           GROUP BY a.mentee_id, a.cohort_id, a.skill_id) l
     JOIN departments d ON d.application_id = l.mentee_id
 ),
@@ -497,7 +501,7 @@ pulses AS (
            max(p.trust_other_departments) FILTER (WHERE p.phase = 'start') AS trust_before,
            max(p.trust_other_departments) FILTER (WHERE p.phase = 'end') AS trust_after
     FROM programs_pulsesurvey p
-    WHERE {_IN_COHORTS.format(column="p.cohort_id")}
+    WHERE {in_cohorts("p.cohort_id")}
     GROUP BY p.application_id, p.cohort_id
 ),
 pulse_paired AS (
