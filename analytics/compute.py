@@ -239,15 +239,14 @@ def base_reads(params: dict) -> list[tuple[str, str, dict]]:
     ]
 
 
-def base_cells(params: dict, organization_id: int) -> Iterator[tuple[str, str]]:
-    """Run the base statements, on METRICS_CONNECTIONS connections at once; yield (family, cells) of each as it
-    finishes (the caller writes a family meanwhile).
+def base_cells(reads: list[tuple[str, str, dict]], organization_id: int) -> Iterator[tuple[str, str]]:
+    """Run the base statements (`base_reads`), on METRICS_CONNECTIONS connections at once; yield (family, cells) of
+    each as it finishes (the caller writes a family meanwhile).
 
     They only read, and they are most of a run's work: on parallel connections they keep every core busy (within
     one statement PostgreSQL parallelises scans, not the joins and sorts over intermediate results). Inside a
     transaction (a test, a caller's atomic block) other connections could not see its uncommitted rows, so they
     run one after the other on this connection. Each statement sees the data as of its own start."""
-    reads = base_reads(params)
     lanes = max(1, settings.METRICS_CONNECTIONS)
     if connection.in_atomic_block or lanes == 1:
         logger.info("metrics reads of organization %s on one connection", organization_id)
@@ -293,35 +292,32 @@ def _family(family: str, params: dict, base_cells: list[str]) -> tuple[int, int]
     suppression computed from the stored rows; returns (rows written, rows deleted)."""
     base = sql.base_metrics(family)
     everything = [m.slug for m in family_metrics(family)]
+    if family == "sessions":  # its monthly cells were read for every cohort (see `base_reads`), and so are written
+        params = {**params, "cohorts": None}
     with transaction.atomic(), connection.cursor() as cursor:
         _settings(cursor)
         written = deleted = 0
         if base:
-            # The monthly cells of the sessions family were computed for every cohort (see `base_reads`).
-            monthly = family == "sessions"
-            period = sql.PERIOD_MONTHS if monthly else sql.PERIOD_TO_DATE
-            base_params = {**params, "cohorts": None} if monthly else params
-            written, deleted = _upsert_cells(
-                cursor, base_cells, sql.base_slice(period), {**base_params, "metrics": base}
-            )
-        steps: list[tuple[str, str, list[str], dict]] = []
+            period = sql.PERIOD_MONTHS if family == "sessions" else sql.PERIOD_TO_DATE
+            written, deleted = _upsert_cells(cursor, base_cells, sql.base_slice(period), {**params, "metrics": base})
+        steps: list[tuple[str, str, list[str]]] = []
         if family == "matches":
             steps = [
-                (sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base, params),
-                (sql.NETWORK_DENSITY, sql.metric_slice(sql.PERIOD_TO_DATE), ["network_density"], params),
+                (sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base),
+                (sql.NETWORK_DENSITY, sql.metric_slice(sql.PERIOD_TO_DATE), ["network_density"]),
             ]
         elif family == "sessions":
             steps = [
-                (sql.SESSIONS_TO_DATE, sql.base_slice(sql.PERIOD_TO_DATE), base, {**params, "cohorts": None}),
-                (sql.rollup(sql.PERIOD_ANY), sql.rollup_slice(sql.PERIOD_ANY), base, params),
-                (sql.attendance_gap(sql.PERIOD_ANY), sql.metric_slice(sql.PERIOD_ANY), ["attendance_gap"], params),
+                (sql.SESSIONS_TO_DATE, sql.base_slice(sql.PERIOD_TO_DATE), base),
+                (sql.rollup(sql.PERIOD_ANY), sql.rollup_slice(sql.PERIOD_ANY), base),
+                (sql.attendance_gap(sql.PERIOD_ANY), sql.metric_slice(sql.PERIOD_ANY), ["attendance_gap"]),
             ]
         elif family == "capability":
-            steps = [(sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base, params)]
+            steps = [(sql.rollup(sql.PERIOD_TO_DATE), sql.rollup_slice(sql.PERIOD_TO_DATE), base)]
         elif family == "reach":
-            steps = [(sql.REACH, sql.metric_slice(sql.PERIOD_TO_DATE), ["reach_rate"], params)]
-        for statement, condition, metrics, step_params in steps:
-            step_written, step_deleted = _write(cursor, statement, condition, step_params, metrics)
+            steps = [(sql.REACH, sql.metric_slice(sql.PERIOD_TO_DATE), ["reach_rate"])]
+        for statement, condition, metrics in steps:
+            step_written, step_deleted = _write(cursor, statement, condition, params, metrics)
             written, deleted = written + step_written, deleted + step_deleted
         period = sql.PERIOD_ANY if family == "sessions" else sql.PERIOD_TO_DATE
         written += privacy.suppress_snapshot_rows(
@@ -354,7 +350,7 @@ class _Computation:
 
     def execute(self) -> None:
         self._phase("read")
-        for family, cells in base_cells(self.params, self.organization_id):
+        for family, cells in base_cells(self.reads, self.organization_id):
             self.cells[family].append(cells)
             self.waiting[family] -= 1
             self._step_done()
