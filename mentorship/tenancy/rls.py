@@ -15,6 +15,7 @@ from django.db import migrations
 
 POLICY_NAME = "tenant_isolation"
 POLICY_EXPRESSION = "organization_id = (SELECT NULLIF(current_setting('app.current_org_id', true), '')::bigint)"
+POLICY_CLAUSES = f"USING ({POLICY_EXPRESSION}) WITH CHECK ({POLICY_EXPRESSION})"  # reads and writes alike
 
 
 def policies_rewrite(schema_editor) -> int:
@@ -25,10 +26,7 @@ def policies_rewrite(schema_editor) -> int:
         )
         tables = [row[0] for row in cursor.fetchall()]
     for table in tables:
-        schema_editor.execute(
-            f"ALTER POLICY {POLICY_NAME} ON {schema_editor.quote_name(table)} "
-            f"USING ({POLICY_EXPRESSION}) WITH CHECK ({POLICY_EXPRESSION})"
-        )
+        schema_editor.execute(f"ALTER POLICY {POLICY_NAME} ON {schema_editor.quote_name(table)} {POLICY_CLAUSES}")
     return len(tables)
 
 
@@ -49,9 +47,7 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
         table = schema_editor.quote_name(self._table(app_label, to_state))
         schema_editor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         schema_editor.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        schema_editor.execute(
-            f"CREATE POLICY {POLICY_NAME} ON {table} USING ({POLICY_EXPRESSION}) WITH CHECK ({POLICY_EXPRESSION})"
-        )
+        schema_editor.execute(f"CREATE POLICY {POLICY_NAME} ON {table} {POLICY_CLAUSES}")
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         table = schema_editor.quote_name(self._table(app_label, from_state))
