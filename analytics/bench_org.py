@@ -317,7 +317,13 @@ def hr_analyst(*, email: str, full_name: str) -> Membership:
 
 def wait_for_autoanalyze(started, write, timeout: float = 300) -> None:
     """Autovacuum analyzes freshly loaded tables within a minute or two; plans without statistics would be
-    misleading (the app role may not ANALYZE tables it does not own)."""
+    misleading (the app role may not ANALYZE tables it does not own). A server with autovacuum off never will: say
+    so at once, and wait for an ANALYZE by the tables' owner instead."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('autovacuum')::bool")
+        if not cursor.fetchone()[0]:
+            write("  autovacuum is off on this server: waiting for an ANALYZE of the generated tables by their owner "
+                  "(for example psql -c ANALYZE as the owner or a superuser)")  # fmt: skip
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
@@ -327,7 +333,7 @@ def wait_for_autoanalyze(started, write, timeout: float = 300) -> None:
                 [list(BIG_TABLES), started],
             )
             if cursor.fetchone()[0] == len(BIG_TABLES):
-                write("  autovacuum analyzed the generated tables")
+                write("  the generated tables are analyzed")
                 return
         time.sleep(5)
-    write("  autovacuum did not analyze every table in time; timings may suffer from missing statistics")
+    write("  the generated tables were not all analyzed in time; timings may suffer from missing statistics")
