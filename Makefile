@@ -18,13 +18,15 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m mentorship.devservices run
 
-## test: ruff, then the whole pytest suite against real PostgreSQL and Redis (and Debian's chromium)
+## test: ruff (lint and format), then the whole pytest suite against real PostgreSQL and Redis (and Debian's chromium)
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m mentorship.devservices test -- $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 ## browser: Debian's chromium for the Playwright tests (never a downloaded browser)
 browser:

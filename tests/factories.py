@@ -376,6 +376,16 @@ def _register_workspace_builders() -> None:
 
 
 _register_workspace_builders()
-from tests.analytics_factories import register as _register_analytics; _register_analytics(TENANT_ROW_BUILDERS)  # noqa: E402, E702, I001
-from tests.accounts_factories import register as _register_accounts; _register_accounts(TENANT_ROW_BUILDERS)  # noqa: E402, E702, I001
-from tests.audit_factories import register as _register_audit; _register_audit(TENANT_ROW_BUILDERS)  # noqa: E402, E702, I001
+
+
+def _register_other_apps_builders() -> None:
+    """The other apps' factory modules import this one, so they register their row builders once it is loaded."""
+    from tests.accounts_factories import register as register_accounts
+    from tests.analytics_factories import register as register_analytics
+    from tests.audit_factories import register as register_audit
+
+    for register in (register_analytics, register_accounts, register_audit):
+        register(TENANT_ROW_BUILDERS)
+
+
+_register_other_apps_builders()

@@ -62,4 +62,3 @@ def audit_log_csv(request, org_slug):
     file_name = f"audit-{request.organization.slug}-{timezone.localdate():%Y-%m-%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return response
-

@@ -92,7 +92,8 @@ def test_org_admin_configures_oidc_in_the_browser_and_an_employee_joins_just_in_
     with tenant_a.scope():
         event = AuditEvent.objects.get(action=Action.SSO_CHANGED)
     assert (event.actor, event.details) == (
-        tenant_a.admin.user, {"email_domains": ["org-alpha.test"], "oidc": True, "saml": False}
+        tenant_a.admin.user,
+        {"email_domains": ["org-alpha.test"], "oidc": True, "saml": False},
     )  # the audit log says who changed it and how, never the secret
 
     # The login page's work-email box leads to the organization's SSO start page.

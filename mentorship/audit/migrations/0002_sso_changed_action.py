@@ -4,15 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0001_audit_event'),
+        ("audit", "0001_audit_event"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('role.granted', 'Role granted'), ('role.revoked', 'Role revoked'), ('member.deactivated', 'Member deactivated'), ('member.reactivated', 'Member reactivated'), ('member.erased', 'Member erased'), ('invitation.sent', 'Invitation sent'), ('invitation.revoked', 'Invitation revoked'), ('invitation.accepted', 'Invitation accepted'), ('import.applied', 'People import applied'), ('program.created', 'Program created'), ('program.updated', 'Program updated'), ('program.status_changed', 'Program status changed'), ('cohort.created', 'Cohort created'), ('cohort.updated', 'Cohort updated'), ('match.published', 'Matches published'), ('export.downloaded', 'Export downloaded'), ('data.exported', 'Personal data downloaded'), ('token.created', 'API token created'), ('token.revoked', 'API token revoked'), ('security.mfa_changed', 'Two-factor requirement changed'), ('data.retention_changed', 'Private note retention changed'), ('sso.changed', 'Single sign-on changed')], max_length=40),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("role.granted", "Role granted"),
+                    ("role.revoked", "Role revoked"),
+                    ("member.deactivated", "Member deactivated"),
+                    ("member.reactivated", "Member reactivated"),
+                    ("member.erased", "Member erased"),
+                    ("invitation.sent", "Invitation sent"),
+                    ("invitation.revoked", "Invitation revoked"),
+                    ("invitation.accepted", "Invitation accepted"),
+                    ("import.applied", "People import applied"),
+                    ("program.created", "Program created"),
+                    ("program.updated", "Program updated"),
+                    ("program.status_changed", "Program status changed"),
+                    ("cohort.created", "Cohort created"),
+                    ("cohort.updated", "Cohort updated"),
+                    ("match.published", "Matches published"),
+                    ("export.downloaded", "Export downloaded"),
+                    ("data.exported", "Personal data downloaded"),
+                    ("token.created", "API token created"),
+                    ("token.revoked", "API token revoked"),
+                    ("security.mfa_changed", "Two-factor requirement changed"),
+                    ("data.retention_changed", "Private note retention changed"),
+                    ("sso.changed", "Single sign-on changed"),
+                ],
+                max_length=40,
+            ),
         ),
     ]
