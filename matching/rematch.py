@@ -8,9 +8,12 @@ caller's tenant scope.
   `Mentorship` (through its `MentorshipMentee`). Resolving moves the mentee: their `MentorshipMentee` leaves the old
   mentorship (which is ended, status ``ended``, when no mentee is left in it) and joins the new mentor's: in 1:1
   programs a new mentorship of that mentor with that mentee; in group programs the new mentor's oldest active
-  mentorship with a free seat under the program's ratio, else a new one. The new mentor and the mentee get an email
-  when the transaction commits (the publish emails, saying it is a re-match). The run's proposals stay the record
-  of what was published; an accepted mentor request of the mentee (mentee-choice cohorts) is replaced as below.
+  mentorship with a free seat under the program's ratio, else a new one. The mentee's goals (with their updates and
+  the action items towards them) and the action items the mentee owns move along, so the new mentor picks up where
+  the old pair left off; the sessions stay with the old mentorship, the record of that pair. The new mentor and the
+  mentee get an email when the transaction commits (the publish emails, saying it is a re-match). The run's
+  proposals stay the record of what was published; an accepted mentor request of the mentee (mentee-choice
+  cohorts) is replaced as below.
 * *Before publishing*, mentee-choice cohorts: the mentee's accepted `MentorRequest`; resolving marks it withdrawn
   and records an accepted request to the new mentor (seats there are counted from accepted requests).
 * *Before publishing*, otherwise: the mentee's proposal in the cohort's latest finished run whose state is proposed,
@@ -33,7 +36,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
@@ -42,7 +45,7 @@ from matching.models import MatchProposal, MatchRun, MentorRequest, RematchReque
 from matching.services import _publish_emails, _send_all, cohort_arrays, cohort_published, latest_finished_run
 from mentorship.tenancy.access import fetch_or_404
 from mentorship.tenancy.models import Membership
-from programs.models import Application, Cohort, Mentorship, MentorshipMentee, Program
+from programs.models import ActionItem, Application, Cohort, Goal, Mentorship, MentorshipMentee, Program
 
 CURRENT_STATES = (
     MatchProposal.State.PROPOSED,
@@ -310,11 +313,22 @@ def _move_mentee(
     link = MentorshipMentee(mentorship=target, mentee=mentee)
     link.full_clean()
     link.save()
+    _move_goals_and_actions(mentee=mentee, old=old, target=target)
     target.mentee_ids = list(
         MentorshipMentee.objects.filter(mentorship=target).order_by("pk").values_list("mentee_id", flat=True)
     )
     target.new_mentee_ids = [mentee.pk]
     return target
+
+
+def _move_goals_and_actions(*, mentee: Application, old: Mentorship, target: Mentorship) -> None:
+    """The mentee's goals are their own development, not the old pair's: they (their updates follow them) and the
+    action items towards them or owned by the mentee move to `target`. The old mentor's own items stay."""
+    goals = Goal.objects.filter(mentorship=old, mentee=mentee)
+    ActionItem.objects.filter(Q(goal__in=goals) | Q(owner_id=mentee.membership_id), mentorship=old).update(
+        mentorship=target
+    )
+    goals.update(mentorship=target)
 
 
 def rematch_resolve(

@@ -447,3 +447,35 @@ def test_in_a_group_program_the_mentee_joins_a_group_with_a_free_seat_else_a_new
         assert Mentorship.objects.get(pk=p_group).status == Mentorship.Status.ENDED
         assert Mentorship.objects.get(pk=q_group).status == Mentorship.Status.ACTIVE
         assert final[g1.pk] == now[g1.pk] and final[g3.pk] == now[g3.pk]
+
+
+def test_the_mentees_goals_and_own_action_items_move_with_them_and_the_sessions_stay(tenant_a):
+    from programs.models import ActionItem, Goal, GoalUpdate, MentoringSession, Mentorship
+
+    cohort, _run, (g1, g2, g3), (_p, q, _r) = group_setting(tenant_a)
+    with tenant_a.scope():
+        p_group, q_group = links(cohort)[g1.pk][0], links(cohort)[g3.pk][0]
+        old = Mentorship.objects.get(pk=p_group)
+        session = factories.make_session(old)
+        mine = factories.make_goal(old, mentee=g1, title="Run a review")
+        theirs = factories.make_goal(old, mentee=g2, title="Give a talk")
+        update = factories.make_goal_update(mine, note="Booked the room")
+        towards_mine = factories.make_action_item(old, goal=mine, title="Draft the agenda")
+        owned = ActionItem.objects.create(mentorship=old, title="Read the guide", owner=g1.membership)
+        mentors_own = factories.make_action_item(old, title="Share the template")  # the mentor's, no goal
+        towards_theirs = factories.make_action_item(old, goal=theirs, title="Pick a topic")
+
+        request = rematch.rematch_request_create(mentee=g1, created_by=g1.membership, reason="Too big a group.")
+        rematch.rematch_resolve(request=request, mentor=q, resolved_by=tenant_a.admin, notify=False)
+
+        assert Goal.objects.get(pk=mine.pk).mentorship_id == q_group
+        assert GoalUpdate.objects.get(pk=update.pk).goal_id == mine.pk  # the history travels with the goal
+        moved = {item.pk: item.mentorship_id for item in ActionItem.objects.all()}
+        assert moved == {
+            towards_mine.pk: q_group,
+            owned.pk: q_group,
+            mentors_own.pk: p_group,
+            towards_theirs.pk: p_group,
+        }
+        assert Goal.objects.get(pk=theirs.pk).mentorship_id == p_group  # g2 stays with p, and so do their goals
+        assert MentoringSession.objects.get(pk=session.pk).mentorship_id == p_group  # the old pair's record
