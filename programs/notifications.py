@@ -3,12 +3,14 @@
 `notifications_deliver` is the one way rows get in: it drops the categories each recipient muted (neither in-app
 nor email), inserts the rest with `ignore_conflicts` on the unique (organization, membership, dedupe_key), and
 emails only the rows this call actually created, so delivering the same reminder twice records and sends it once.
-The reminders (programs/reminders.py) and anything else that notifies people go through it.
+A person with several new rows in one call (the nightly reminders: a session tomorrow, feedback due, an assessment)
+gets one email listing them all, not one email each. The reminders (programs/reminders.py) and anything else that
+notifies people go through it.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 
@@ -92,7 +94,8 @@ def notifications_deliver(notifications: list[Notification]) -> dict[str, int]:
 
 
 def _send_emails(rows: list) -> None:
-    """One email per claimed row (read as plain values: tens of thousands of model instances cost seconds)."""
+    """One email per person: with one new row, that row's own email; with several, one digest listing them in the
+    order claimed. Rows are read as plain values (tens of thousands of model instances cost seconds)."""
     if not rows:
         return
     organization = Organization.objects.get(pk=require_organization_id())
@@ -101,17 +104,24 @@ def _send_emails(rows: list) -> None:
         "organization": organization,
         "preferences_link": site + reverse("notification_preferences", kwargs={"org_slug": organization.slug}),
     }
-    template = get_template("programs/email/notification.txt")
-    messages = []
+    single, digest = get_template("programs/email/notification.txt"), get_template("programs/email/digest.txt")
+    by_person = defaultdict(list)
     for row in rows:
-        context = {
-            **shared,
-            "notification": row,
-            "category": Category(row.category).label,
-            "name": row.membership__user__full_name or row.membership__user__email,
-            "link": f"{site}{row.url}" if row.url else "",
-        }
-        messages.append(EmailMessage(row.title, template.render(context), None, [row.membership__user__email]))
+        by_person[row.membership__user__email].append(row)
+    messages = []
+    for email, mine in by_person.items():
+        items = [
+            {"notification": row, "category": Category(row.category).label, "link": site + row.url if row.url else ""}
+            for row in mine
+        ]
+        context = {**shared, "name": mine[0].membership__user__full_name or email}
+        if len(items) == 1:
+            subject, body = mine[0].title, single.render({**context, **items[0]})
+        else:
+            categories = sorted({item["category"] for item in items})
+            subject = f"{len(items)} new notifications from {organization.name}"
+            body = digest.render({**context, "items": items, "categories": categories})
+        messages.append(EmailMessage(subject, body, None, [email]))
     get_connection().send_messages(messages)
 
 
