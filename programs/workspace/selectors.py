@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from mentorship.tenancy.models import Membership
@@ -114,17 +113,28 @@ def _can_confirm(session: MentoringSession, *, mentor_membership_id: int, me: Pa
     )
 
 
+def _people_by_membership_id(people: list[Participant], ids: set[int]) -> dict[int, Membership]:
+    """The memberships behind `ids`: the participants' (loaded already), and one query for the others (someone who
+    left the mentorship at a re-match, an admin who logged a session), only when there are any."""
+    known = {person.membership.pk: person.membership for person in people}
+    missing = ids - known.keys()
+    if missing:
+        known.update(Membership.objects.select_related("user").in_bulk(missing))
+    return known
+
+
 def workspace_for(*, mentorship: Mentorship, me: Participant, timeline_page: int | str | None = 1) -> Workspace:
     """Everything the page shows, with page `timeline_page` of the timeline (out of range: the nearest page).
-    `mentorship` comes from `access_mentorship_for_participant` (people loaded)."""
+    `mentorship` comes from `access_mentorship_for_participant` (people loaded).
+
+    The sessions, their attendance and their people are read as plain rows and given the stages and memberships
+    the page has loaded already: joining them in SQL built a stage, membership and user object per session and
+    attendance row, most of the page's query time once a mentorship had a few dozen sessions (the load test)."""
     viewer = me.membership
     now = timezone.now()
+    people = participants(mentorship)
     stages = list(SessionStage.objects.filter(program_id=mentorship.cohort.program_id).order_by("position"))
-    sessions = list(
-        MentoringSession.objects.filter(mentorship=mentorship)
-        .select_related("stage", "logged_by__user", "confirmed_by__user")
-        .order_by("-starts_at", "-pk")
-    )
+    sessions = list(MentoringSession.objects.filter(mentorship=mentorship).order_by("-starts_at", "-pk"))
     given_feedback = SessionFeedback.objects.filter(session__mentorship=mentorship, author=viewer)
     my_feedback = set(given_feedback.values_list("session_id", flat=True))
     held = [s for s in sessions if s.status == MentoringSession.Status.HELD]
@@ -136,15 +146,28 @@ def workspace_for(*, mentorship: Mentorship, me: Participant, timeline_page: int
     page = Paginator(past, TIMELINE_PAGE_SIZE).get_page(timeline_page)
     shown = list(page.object_list)
     # Attendance and the viewer's notes only for the sessions on the page.
-    prefetch_related_objects(
-        shown, Prefetch("attendance", queryset=SessionAttendance.objects.select_related("membership__user"))
+    attendance = list(SessionAttendance.objects.filter(session__in=shown))
+    memberships = _people_by_membership_id(
+        people,
+        {row.membership_id for row in attendance}
+        | {s.logged_by_id for s in sessions if s.logged_by_id}
+        | {s.confirmed_by_id for s in sessions if s.confirmed_by_id},
     )
+    stage_by_id = {stage.pk: stage for stage in stages}
+    for session in sessions:
+        session.stage = stage_by_id.get(session.stage_id)
+        session.logged_by = memberships.get(session.logged_by_id)
+        session.confirmed_by = memberships.get(session.confirmed_by_id)
+    attendance_of = {s.pk: [] for s in shown}
+    for row in attendance:
+        row.membership = memberships[row.membership_id]
+        attendance_of[row.session_id].append(row)
     my_notes = {n.session_id: n for n in PrivateNote.objects.filter(session__in=shown, author=viewer)}
     mentor_id = mentorship.mentor.membership_id
     timeline = [
         TimelineEntry(
             session=s,
-            attendance=list(s.attendance.all()),
+            attendance=attendance_of[s.pk],
             my_feedback=s.pk in my_feedback,
             my_private_note=my_notes.get(s.pk),
             can_confirm=_can_confirm(s, mentor_membership_id=mentor_id, me=me),
@@ -162,7 +185,7 @@ def workspace_for(*, mentorship: Mentorship, me: Participant, timeline_page: int
         .order_by("due_on", "pk")
     )
     given = set(
-        CapabilityAssessment.objects.filter(mentee__in=[p.application for p in participants(mentorship)])
+        CapabilityAssessment.objects.filter(mentee__in=[p.application for p in people])
         .values_list("mentee_id", "phase", "rater")
         .distinct()
     )
@@ -170,7 +193,7 @@ def workspace_for(*, mentorship: Mentorship, me: Participant, timeline_page: int
     return Workspace(
         mentorship=mentorship,
         me=me,
-        people=participants(mentorship),
+        people=people,
         progress=StageProgress(stages, {s.stage_id for s in held if s.stage_id}),
         next_session=upcoming[0] if upcoming else None,
         upcoming=upcoming,

@@ -283,6 +283,32 @@ def test_the_timeline_is_paginated_while_what_is_due_counts_every_past_session(
         assert client.get(detail_url(long) + f"?page={page}").status_code == 200
 
 
+def test_a_mentee_who_left_a_group_still_shows_in_the_sessions_they_logged_and_attended(
+    client, tenant_a, django_assert_max_num_queries
+):
+    """The timeline's people come from the participants the page loaded; someone no longer among them (who left
+    the group, or moved at a re-match) is read in one more query, not one per session."""
+    pair = make_workspace_pair(tenant_a, mentees=3)
+    leaver = pair.mentees[2]
+    with tenant_a.scope():
+        for n in range(3):
+            sessions.session_log(
+                mentorship=pair.mentorship, logged_by=leaver, starts_at=ago(days=n + 1), duration_minutes=60,
+                attended=[pair.mentor.pk, leaver.pk],
+            )  # fmt: skip
+        pair.mentorship.mentees.filter(mentee__membership=leaver).delete()
+    login(client, pair.mentor)
+    with CaptureQueriesContext(connection) as queries:
+        content = client.get(detail_url(pair)).content.decode()
+    assert content.count(f"no stage · logged by {MENTEE_NAMES[2]}") == 3
+    assert content.count(f'<span class="attendee present">{MENTEE_NAMES[2]} ✓') == 3
+    assert content.count(f'<span class="attendee absent">{MENTEE_NAMES[0]} ✗') == 3
+    with tenant_a.scope():
+        held(pair, by=leaver, starts_at=ago(days=5), attended=[pair.mentor.pk, leaver.pk])
+    with django_assert_max_num_queries(len(queries)):
+        assert client.get(detail_url(pair)).content.decode().count(f"no stage · logged by {MENTEE_NAMES[2]}") == 4
+
+
 def test_times_are_shown_and_read_in_the_members_time_zone(client, tenant_a):
     pair = make_workspace_pair(tenant_a)
     with tenant_a.scope():
