@@ -227,16 +227,21 @@ def _sessions():
 def _session_context(mentorship: Mentorship, me: Participant, session_ids: list[int]) -> dict:
     """What `SessionSerializer` adds per caller: their own notes and feedback (one query each)."""
     mine = me.membership
-    return {
-        "my_notes": dict(
+    return _context(
+        mentorship,
+        me,
+        my_notes=dict(
             PrivateNote.objects.filter(session_id__in=session_ids, author=mine).values_list("session_id", "text")
         ),
-        "my_feedback": set(
+        my_feedback=set(
             SessionFeedback.objects.filter(session_id__in=session_ids, author=mine).values_list("session_id", flat=True)
         ),
-        "mentor_membership_id": mentorship.mentor.membership_id,
-        "me": me,
-    }
+    )
+
+
+def _context(mentorship: Mentorship, me: Participant, *, my_notes: dict[int, str], my_feedback: set[int]) -> dict:
+    return {"my_notes": my_notes, "my_feedback": my_feedback, "mentor_membership_id": mentorship.mentor.membership_id,
+            "me": me}  # fmt: skip
 
 
 def _session_data(session_id: int, mentorship: Mentorship, me: Participant) -> dict:
@@ -296,8 +301,12 @@ class MentorshipSessionLogAPI(WorkspaceAPIMixin, generics.GenericAPIView):
     def post(self, request, org_slug, mentorship_id):
         mentorship, me = self.access_mentorship(mentorship_id)
         data = _log_arguments(_valid(SessionLogNewSerializer, request.data))
-        session = _call(session_services.session_log, mentorship=mentorship, logged_by=self.membership, **data)
-        return Response(_session_data(session.pk, mentorship, me), status=status.HTTP_201_CREATED)
+        session = _call(session_services.session_log, mentorship=mentorship, logged_by=me.membership, **data)
+        # Shown as written, not read back: a new session has no feedback yet, and its one private note is the
+        # caller's own, if they wrote one. (`me.membership` is the caller's membership with their user loaded.)
+        note = data.get("private_note", "").strip()
+        context = _context(mentorship, me, my_notes={session.pk: note} if note else {}, my_feedback=set())
+        return Response(SessionSerializer(session, context=context).data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema(tags=TAGS)

@@ -97,16 +97,32 @@ def _attendance(mentorship: Mentorship, attended: Iterable[int] | None) -> dict[
     return {pk: pk in chosen for pk in ids}
 
 
-def _write_attendance(session: MentoringSession, mentorship: Mentorship, attendance: dict[int, bool]) -> None:
-    roles = {p.membership.pk: p.role for p in participants(mentorship)}
-    SessionAttendance.objects.filter(session=session).delete()
-    SessionAttendance.objects.bulk_create(
+def _write_attendance(
+    session: MentoringSession, mentorship: Mentorship, attendance: dict[int, bool], *, replace: bool = True
+) -> list[SessionAttendance]:
+    """Store the session's attendance (replacing what it had, unless the session was only just created), with each
+    row's membership attached from the participants already loaded."""
+    people = {p.membership.pk: p for p in participants(mentorship)}
+    if replace:
+        SessionAttendance.objects.filter(session=session).delete()
+    rows = SessionAttendance.objects.bulk_create(
         SessionAttendance(
-            session=session, membership_id=pk, role=roles[pk], attended=attended,
+            session=session, membership_id=pk, role=people[pk].role, attended=attended,
             organization_id=session.organization_id,
         )
         for pk, attended in sorted(attendance.items())
     )  # fmt: skip
+    for row in rows:
+        row.membership = people[row.membership_id].membership
+    return sorted(rows, key=lambda row: (row.role, row.pk))  # SessionAttendance.Meta.ordering, as a read gives them
+
+
+def _attach_attendance(session: MentoringSession, rows: list[SessionAttendance]) -> None:
+    """Make `session.attendance.all()` the rows just written, as `prefetch_related` would leave it (Django's
+    prefetch_one_level does the same), so that the caller can show the session without reading it back."""
+    attendance = session.attendance.all()
+    attendance._result_cache, attendance._prefetch_done = rows, True
+    session._prefetched_objects_cache = {"attendance": attendance}
 
 
 def session_schedule(
@@ -177,10 +193,13 @@ def session_log(
     session.logged_by = logged_by
     session.logged_at = timezone.now()
     session.confirmation = MentoringSession.Confirmation.ONE_SIDED
-    session.full_clean()
+    # Its foreign keys are rows this call has loaded in the organization's scope (the mentorship, the logger, the
+    # stage `_stage_of` found): checking that each exists would cost a query apiece on every log.
+    session.full_clean(exclude=["organization", "mentorship", "logged_by", "stage", "scheduled_by", "confirmed_by"])
     attendance = _attendance(mentorship, attended)
+    created = session.pk is None
     session.save()
-    _write_attendance(session, mentorship, attendance)
+    _attach_attendance(session, _write_attendance(session, mentorship, attendance, replace=not created))
     if private_note.strip():
         private_note_set(session=session, author=logged_by, text=private_note)
     return session

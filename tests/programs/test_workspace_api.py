@@ -272,6 +272,7 @@ def test_a_private_note_reaches_its_author_alone(client, tenant_a):
     assert logged.status_code == 201, logged.content
     assert logged.json()["private_note"] == NOTES["mentor"]
     session_id = logged.json()["id"]
+    assert client.get(api(tenant_a, f"sessions/{session_id}/")).json() == logged.json()  # as written = as stored
     for who in ("mentee", "groupmate"):
         written = call(
             login(client, people[who]), "put", api(tenant_a, f"sessions/{session_id}/private-note/"),
@@ -579,6 +580,8 @@ def test_a_group_mentor_names_the_mentee_and_each_mentee_reads_their_own_ratings
     assert logged.status_code == 201, logged.content
     attendance = {row["membership_id"]: row["attended"] for row in logged.json()["attendance"]}
     assert attendance == {pair.mentor.pk: True, pair.mentees[0].pk: True, pair.mentees[1].pk: False}
+    # The log's answer is built from what it wrote, without reading it back: it is what reading it back gives.
+    assert mentor.get(api(tenant_a, f"sessions/{logged.json()['id']}/")).json() == logged.json()
 
 
 # --- 409s ---
