@@ -17,24 +17,27 @@ def resolve_membership(user, organization_slug: str) -> Membership:
     """The user's active membership in the organization named by the URL, with the organization loaded; or 404."""
     if not user.is_authenticated:
         raise Http404("No such organization.")
-    # Cross-organization read by design: this is how a request finds the one organization it may enter.
-    membership = (
-        Membership.all_organizations.select_related("organization")
-        .filter(user=user, organization__slug=organization_slug, is_active=True)
-        .first()
-    )
+    membership = next((m for m in user_memberships(user) if m.organization.slug == organization_slug), None)
     if membership is None:
         raise Http404("No such organization.")
     return membership
 
 
 def user_memberships(user) -> list[Membership]:
-    """Every active membership of one user (the organization switcher)."""
-    return list(
-        Membership.all_organizations.select_related("organization")
-        .filter(user=user, is_active=True)
-        .order_by("organization__name")
-    )
+    """Every active membership of one user, by organization name (the organization switcher).
+
+    Read once a request: kept on the user object, which lives as long as the request, so that finding the URL's
+    organization and the page's switcher share one query (a user belongs to a handful of organizations)."""
+    memberships = getattr(user, "_active_memberships", None)
+    if memberships is None:
+        # Cross-organization read by design: this is how a request finds the one organization it may enter.
+        memberships = list(
+            Membership.all_organizations.select_related("organization")
+            .filter(user=user, is_active=True)
+            .order_by("organization__name", "pk")
+        )
+        user._active_memberships = memberships
+    return memberships
 
 
 def require_roles(membership: Membership, *roles: str) -> None:
