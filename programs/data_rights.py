@@ -20,7 +20,7 @@ from django.utils import timezone
 from matching.models import RematchRequest
 from mentorship.accounts.models import ApiToken
 from mentorship.audit.models import Action
-from mentorship.audit.services import record
+from mentorship.audit.services import erased_member_label, person_redact, record
 from mentorship.tenancy.models import Invitation, Membership, Organization
 from programs.models import (
     ActionItem,
@@ -261,7 +261,8 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
     Deleted: their private notes, notifications and notification preferences. Cleared: job title, location and
     languages; application goals; comments of feedback they gave (ratings stay); their goals' titles, measures and
     progress notes; evidence of assessments they wrote (levels stay); reasons of re-match requests they opened; their
-    address on this organization's invitations. Revoked: calendar feeds and API tokens. Shared session notes stay
+    address on this organization's invitations; their name and address in this organization's audit log (the events
+    stay, see audit.services.person_redact). Revoked: calendar feeds and API tokens. Shared session notes stay
     (they belong to the mentorship). The membership is deactivated and marked erased. The global account is
     anonymised only when no other organization still has the person as an active member; otherwise it stays for
     those organizations.
@@ -271,11 +272,13 @@ def member_erase(*, membership: Membership, erased_by: Membership) -> Membership
     if membership.erased_at:
         raise ValidationError({"membership": "This member's personal data has already been erased."})
     anonymise_account = not _member_elsewhere(membership)
+    # This organization's log keeps its events but stops naming them; first, while the name and email are known.
+    person_redact(organization=membership.organization, membership=membership)
     # The event names the member by id only: their name is part of what is being erased.
     record(
         action=Action.MEMBER_ERASED,
         target=membership,
-        target_label=f"Member #{membership.pk}",
+        target_label=erased_member_label(membership.pk),
         actor=erased_by,
         details={"account_anonymised": anonymise_account},
     )

@@ -1,7 +1,9 @@
 """The audit log: one row per security-relevant action in an organization, append-only.
 
 PostgreSQL enforces the "append-only" (migration 0001): the application role may only SELECT and INSERT on the
-table, and a trigger refuses UPDATE and DELETE for every role, owner included. The two exceptions are the database's
+table, and a trigger refuses UPDATE and DELETE for every role, owner included. One exception is erasure (migration
+0003, `services.person_redact`): the app role may UPDATE three columns, and the trigger lets them change only to
+erasure markers while the transaction has `audit.redacting` on. The other two are the database's
 own referential actions: deleting the organization deletes its events (ON DELETE CASCADE), and deleting a user's
 account clears `actor` (ON DELETE SET NULL) while `actor_label` keeps who it was. Django leaves both to the database
 (DO_NOTHING), since its collector would otherwise try to delete or update the rows itself.

@@ -5,9 +5,11 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from mentorship.audit.models import Action, AuditEvent, TargetType
+from mentorship.audit.services import erased_member_label
+from mentorship.tenancy.models import Membership
 
 
 class AuditFilterForm(forms.Form):
@@ -20,13 +22,31 @@ class AuditFilterForm(forms.Form):
 
 
 def _actors():
-    """Only people who acted in this organization: the event subquery is filtered by the scope when it runs."""
-    return get_user_model().objects.filter(pk__in=AuditEvent.objects.values("actor_id")).order_by("full_name", "email")
+    """Only people who acted in this organization: the event subquery is filtered by the scope when it runs.
+
+    `erased_as` is their membership's id when this organization erased them: the account may keep its name for
+    another organization, but here they are shown as their redacted events name them."""
+    erased = Membership.objects.filter(user=OuterRef("pk"), erased_at__isnull=False).values("pk")[:1]
+    return (
+        get_user_model()
+        .objects.filter(pk__in=AuditEvent.objects.values("actor_id"))
+        .annotate(erased_as=Subquery(erased))
+        .order_by(F("erased_as").asc(nulls_first=True), "full_name", "email")
+    )
+
+
+class ActorChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user) -> str:
+        return str(user) if user.erased_as is None else erased_member_label(user.erased_as)
+
+
+class ActorFilter(django_filters.ModelChoiceFilter):
+    field_class = ActorChoiceField
 
 
 class AuditEventFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(choices=Action.choices, label="Action", empty_label="Any action")
-    actor = django_filters.ModelChoiceFilter(queryset=_actors(), label="Who", empty_label="Anyone")
+    actor = ActorFilter(queryset=_actors(), label="Who", empty_label="Anyone")
     target_type = django_filters.ChoiceFilter(choices=TargetType.choices, label="Target", empty_label="Any target")
     since = django_filters.DateFilter(
         field_name="created_at", lookup_expr="date__gte", label="From", widget=forms.DateInput(attrs={"type": "date"})

@@ -1,7 +1,7 @@
-"""`record()`: the one way an audit event is written.
+"""`record()`: the one way an audit event is written; `person_redact()`: the one way events are changed after.
 
-Call it from the service that performs the action, inside the service's transaction, so an action that fails or
-rolls back records nothing and one that commits cannot lose its event.
+Call `record()` from the service that performs the action, inside the service's transaction, so an action that fails
+or rolls back records nothing and one that commits cannot lose its event.
 """
 
 from __future__ import annotations
@@ -9,14 +9,15 @@ from __future__ import annotations
 import ipaddress
 
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.db import connection, models, transaction
 
 from mentorship.audit.context import current_request
 from mentorship.audit.models import Action, AuditEvent, TargetType
-from mentorship.tenancy.models import Invitation, Membership
+from mentorship.tenancy.models import Invitation, Membership, Organization
 from mentorship.throttling import client_ip
 
 SYSTEM_LABEL = "System"
+ERASED_MARKER = "(erased)"  # the trigger of migration 0003 accepts only these markers as redacted values
 LABEL_LENGTH = 300
 DETAIL_TEXT_LENGTH = 200  # changed text fields (descriptions) are cut in `details`; the log is not a history
 
@@ -117,3 +118,75 @@ def record_export(*, name: str, fmt: str, filters) -> AuditEvent:
         target_label=f"{name} ({fmt})",
         details={"export": name, "format": fmt, "filters": chosen},
     )
+
+
+def erased_member_label(membership_id: int) -> str:
+    return f"Member #{membership_id} {ERASED_MARKER}"
+
+
+def _mentions(column: str) -> str:
+    """SQL: `column` (text) contains the person's email or name, ignoring case. strpos, not LIKE, so that an
+    underscore or percent sign in an address is not a wildcard."""
+    either = " OR ".join(
+        f"(%({needle})s <> '' AND strpos(lower({column}), lower(%({needle})s)) > 0)" for needle in ("email", "name")
+    )
+    return f"({either})"
+
+
+# One statement for all of the person's events in one organization. Their own actions and the events about their
+# membership (or an invitation to their address) read "Member #<id> (erased)"; another target label, or a top-level
+# details value, that mentions their name or address becomes "(erased)" (details keep their keys). Labels of other
+# people's memberships are left alone even if a name happens to contain this one.
+_REDACT = f"""
+UPDATE audit_auditevent SET
+    actor_label = CASE WHEN actor_id = %(user)s OR actor_label = %(actor_label)s THEN %(member)s ELSE actor_label END,
+    target_label = CASE
+        WHEN (target_type = 'membership' AND target_id = %(membership)s)
+            OR (target_type = 'invitation' AND %(email)s <> '' AND lower(target_label) = lower(%(email)s))
+            THEN %(member)s
+        WHEN target_type <> 'membership' AND {_mentions("target_label")} THEN %(erased)s
+        ELSE target_label END,
+    details = CASE WHEN jsonb_typeof(details) = 'object' AND {_mentions("details::text")} THEN (
+        SELECT jsonb_object_agg(
+            key, CASE WHEN {_mentions("value::text")} THEN to_jsonb(%(erased)s::text) ELSE value END
+        )
+        FROM jsonb_each(details)
+    ) ELSE details END
+WHERE organization_id = %(organization)s AND (
+    actor_id = %(user)s OR actor_label = %(actor_label)s
+    OR (target_type = 'membership' AND target_id = %(membership)s)
+    OR (target_type <> 'membership' AND {_mentions("target_label")})
+    OR {_mentions("details::text")}
+)
+"""
+
+
+@transaction.atomic
+def person_redact(*, organization: Organization, membership: Membership) -> int:
+    """Rewrite, in one UPDATE, the erased member's traces in `organization`'s log; returns how many it rewrote.
+
+    Called by member erasure, in its transaction, before the account is anonymised (it needs the name and email).
+    The events themselves stay (how many, when, what, from which address): only who they name is blanked. Other
+    organizations' logs are untouched, by the WHERE clause and by row-level security.
+    """
+    if membership.organization_id != organization.pk:
+        raise ValueError("The membership belongs to another organization.")
+    user = membership.user
+    params = {
+        "organization": organization.pk,
+        "membership": membership.pk,
+        "user": user.pk,
+        "actor_label": actor_label(user),  # also catches their events whose actor link was cleared
+        "email": user.email,
+        "name": user.full_name.strip(),
+        "member": erased_member_label(membership.pk),
+        "erased": ERASED_MARKER,
+    }
+    with connection.cursor() as cursor:
+        # The trigger allows the rewrite only while this is on; LOCAL ends it with the transaction at the latest,
+        # and it is switched off right after so the rest of the erasure cannot use it.
+        cursor.execute("SET LOCAL audit.redacting = 'on'")
+        cursor.execute(_REDACT, params)
+        redacted = cursor.rowcount
+        cursor.execute("SET LOCAL audit.redacting = 'off'")
+    return redacted

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from mentorship.accounts.models import ApiToken
+from mentorship.audit.models import Action, AuditEvent
+from mentorship.audit.services import person_redact, record, record_export
 from mentorship.tenancy.models import Invitation, Membership
 from programs import data_rights, tasks
 from programs.models import (
@@ -34,6 +36,7 @@ from programs.models import (
 )
 from tests import factories
 from tests.accounts_factories import make_api_token
+from tests.audit.helpers import only_event
 from tests.conftest import login
 from tests.tenancy.test_worker import worker  # noqa: F401 (the real-worker fixture)
 
@@ -301,6 +304,94 @@ def test_erasing_twice_is_refused_and_changes_nothing(client, tenant_a):
     assert response.status_code == 400
     tenant_a.member.user.refresh_from_db()
     assert tenant_a.member.user.email == email
+
+
+REDACTED_COLUMNS = {"actor_label", "target_label", "details"}
+
+
+def audit_rows(tenant) -> dict[int, dict]:
+    with tenant.scope():
+        return {row["id"]: row for row in AuditEvent.objects.values()}
+
+
+def test_erasure_redacts_that_persons_audit_events_in_its_organization_only(client, tenants):
+    tenant_a, tenant_b = tenants
+    me, admin = tenant_a.member, tenant_a.admin
+    me_label, admin_label = "Max Member <member@org-alpha.test>", "Ada Admin <admin@org-alpha.test>"
+    with tenant_a.scope():
+        colleague = factories.make_membership(factories.make_user("maxine@org-alpha.test", "Maxine Member"))
+        invitation = factories.make_invitation(me.user.email)
+        mine = {
+            "acted": record(action=Action.DATA_EXPORTED, target=me, actor=me),
+            "about_me": record(action=Action.ROLE_GRANTED, target=me, actor=admin, details={"role": "mentor"}),
+            "invited": record(action=Action.INVITATION_SENT, target=invitation, actor=admin, details={"roles": []}),
+            "searched": record_export(name="People", fmt="csv", filters={"q": "max member", "department": "Sales"}),
+        }
+        others = [
+            record(action=Action.ROLE_GRANTED, target=colleague, actor=admin, details={"role": "mentor"}),
+            record(action=Action.DATA_EXPORTED, target=colleague, actor=colleague),
+            record_export(name="People", fmt="csv", filters={"q": "ada"}),
+        ]
+    with tenant_b.scope():  # the same person in another organization keeps their account and their name there
+        in_b = factories.make_membership(me.user)
+        record(action=Action.DATA_EXPORTED, target=in_b, actor=in_b)
+        record(action=Action.ROLE_GRANTED, target=in_b, actor=tenant_b.admin)
+    before_a, before_b = audit_rows(tenant_a), audit_rows(tenant_b)
+
+    login(client, admin).post(erase_url(tenant_a, me))
+
+    after_a = audit_rows(tenant_a)
+    assert audit_rows(tenant_b) == before_b
+    assert set(after_a) - set(before_a) == {only_event(tenant_a, Action.MEMBER_ERASED).pk}  # none lost, one added
+    for event in others:
+        assert after_a[event.pk] == before_a[event.pk]
+    erased = f"Member #{me.pk} (erased)"
+    with tenant_a.scope():
+        found = {name: AuditEvent.objects.get(pk=event.pk) for name, event in mine.items()}
+    assert (found["acted"].actor_label, found["acted"].target_label) == (erased, erased)
+    assert (found["about_me"].actor_label, found["about_me"].target_label) == (admin_label, erased)
+    assert found["about_me"].details == {"role": "mentor"}
+    assert found["invited"].target_label == erased
+    assert found["searched"].details == {"export": "People", "format": "csv", "filters": "(erased)"}
+    # Only the redacted columns changed: the events still say what, when, which target and from where.
+    for event in mine.values():
+        kept = set(before_a[event.pk]) - REDACTED_COLUMNS
+        assert {key: after_a[event.pk][key] for key in kept} == {key: before_a[event.pk][key] for key in kept}
+    text = str(after_a)
+    assert "member@org-alpha.test" not in text and "Max Member" not in text and "max member" not in text
+    assert me_label in str(before_a)
+
+
+def test_the_audit_log_page_shows_an_erased_member_by_id(client, tenants):
+    tenant_a, tenant_b = tenants
+    me = tenant_a.member
+    with tenant_a.scope():
+        record(action=Action.DATA_EXPORTED, target=me, actor=me)
+    with tenant_b.scope():  # the account keeps its name for organization B
+        record(action=Action.DATA_EXPORTED, target=factories.make_membership(me.user), actor=me)
+    login(client, tenant_a.admin).post(erase_url(tenant_a, me))
+
+    response = client.get(reverse("audit_log", args=[tenant_a.organization.slug]))
+    page = response.content.decode()
+    with tenant_a.scope():  # the choices are read in the page's organization's scope
+        choices = dict(response.context["filterset"].form.fields["actor"].choices)
+    assert f"Member #{me.pk} (erased)" in choices.values() and "Ada Admin" in choices.values()
+    assert "Max Member" not in page and "member@org-alpha.test" not in page
+    filtered = client.get(reverse("audit_log", args=[tenant_a.organization.slug]), {"actor": me.user_id})
+    assert [event.action for event in filtered.context["page"]] == [Action.DATA_EXPORTED]
+
+
+def test_redaction_is_one_statement_however_many_events(tenant_a):
+    def queries(events: int) -> int:
+        with tenant_a.scope():
+            person = factories.make_membership()
+            for _ in range(events):
+                record(action=Action.DATA_EXPORTED, target=person, actor=person)
+            with CaptureQueriesContext(connection) as captured:
+                assert person_redact(organization=tenant_a.organization, membership=person) == events
+        return len(captured)
+
+    assert queries(1) == queries(20)
 
 
 # --- Retention ---
