@@ -3,7 +3,8 @@ number of queries whatever the number of sessions, goals or participants.
 
 The timeline of past sessions is paginated (`TIMELINE_PAGE_SIZE` a page, newest first): a mentorship of two years
 holds some fifty sessions, and rendering each one's attendance, notes and forms made the page's time grow with its
-history. What is due (feedback, logs to confirm) and the totals still count every past session.
+history. What is due (feedback, logs to confirm) lists the newest few of each kind and counts the rest, and the
+totals count every past session.
 
 Private notes are read for the viewer only (`PrivateNote.author == viewer`); nothing here returns anyone else's.
 """
@@ -32,6 +33,9 @@ from programs.workspace.access import Participant, mentorship_queryset, mentorsh
 from programs.workspace.assessments import DueItem, due_items
 
 TIMELINE_PAGE_SIZE = 10
+# Logs to confirm and sessions awaiting feedback listed under "What's due", newest first, of each kind; older ones
+# are counted there and keep their buttons on the timeline (a list of dozens of the same entry helps nobody).
+DUE_LISTED = 5
 
 
 def my_mentorship_list(*, membership: Membership) -> list[Mentorship]:
@@ -94,6 +98,22 @@ class Workspace:
     goals: list[Goal]
     action_items: list[ActionItem]
     due: list[DueItem] = field(default_factory=list)
+
+    @property
+    def to_confirm_listed(self) -> list[MentoringSession]:
+        return self.to_confirm[:DUE_LISTED]
+
+    @property
+    def to_confirm_unlisted(self) -> int:
+        return max(0, len(self.to_confirm) - DUE_LISTED)
+
+    @property
+    def feedback_due_listed(self) -> list[MentoringSession]:
+        return self.feedback_due[:DUE_LISTED]
+
+    @property
+    def feedback_due_unlisted(self) -> int:
+        return max(0, len(self.feedback_due) - DUE_LISTED)
 
     @property
     def held(self) -> list[MentoringSession]:

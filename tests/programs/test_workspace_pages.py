@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from matching.models import RematchRequest
@@ -274,6 +275,13 @@ def test_the_timeline_is_paginated_while_what_is_due_counts_every_past_session(
     assert len(workspace.feedback_due) == 25 and len(workspace.to_confirm) == 25  # beyond the page too
     content = first.content.decode()
     assert "25 sessions held" in content and "Sessions 1-10 of 25" in content
+    # What's due lists the newest five of each kind and counts the rest.
+    due = content.split('id="due-heading"')[1].split("</section>")[0]
+    assert due.count("<strong>Confirm</strong>") == 5 and due.count("<strong>Feedback</strong>") == 5
+    slug = tenant_a.organization.slug
+    confirm = [reverse("mentorship_session_confirm", args=[slug, s.pk]) for s in workspace.to_confirm]
+    assert [url in due for url in confirm] == [True] * 5 + [False] * 20  # the newest five
+    assert "…and 20 older logs to confirm" in due and "…and feedback on 20 older sessions" in due
     assert "notes 9" in content and "notes 10" not in content
     assert '?page=2#timeline">Older sessions' in content and "Newer sessions" not in content
     last = client.get(detail_url(long) + "?page=3").content.decode()
