@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
@@ -78,3 +80,12 @@ def test_totp_mfa_can_be_activated_and_is_then_required(client, tenant_a):
     client.logout()
     login = client.post(reverse("account_login"), {"login": user.email, "password": factories.PASSWORD})
     assert login.status_code == 302 and "2fa" in login["Location"]
+
+
+def test_every_page_names_its_icon_and_the_icon_is_a_static_file(client):
+    """The pages link the favicon (browsers otherwise ask for /favicon.ico and get a 404)."""
+    page = client.get(reverse("account_login")).content.decode()
+    match = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', page)
+    assert match, "the login page links no icon"
+    path = match.group(1).removeprefix(settings.STATIC_URL)
+    assert finders.find(path), f"{path} is not among the static files"
