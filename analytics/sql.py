@@ -203,8 +203,9 @@ participants AS MATERIALIZED (
 #
 # Per mentorship and month (`months`): sessions held, and expected (held, or still scheduled after their time),
 # summed over the participants of each mentorship. Every participant of a held session has an attendance row, so
-# only the absences are read (about a tenth of the rows) and subtracted per cell: attended = participants x held -
-# absences, and a participant took part in a month unless absent from every session held in it. Feedback is
+# only the absences are read (about a tenth of the rows), counted per person and month and joined to each
+# participant's month before the one aggregation per cell: attended = participants x held - absences, and a
+# participant took part in a month unless absent from every session held in it. Feedback is
 # grouped per cell, and per author and year as a bit per month, which counts the distinct people who answered
 # without grouping by person and month.
 
@@ -223,7 +224,7 @@ mentorships AS MATERIALIZED (  -- the running months (definitions) of each mento
                     WHERE s.mentorship_id = ms.id AND s.status = 'held') AT TIME ZONE 'UTC')
     END AS day) l
 ),
-months AS MATERIALIZED (
+months AS (  -- not MATERIALIZED: read once, so the planner sees through it (estimates, sort order)
     SELECT m.mentorship_id, m.mi, m.held, m.expected, ms.cohort_id,
            m.held > 0 AND m.mi BETWEEN ms.first_mi AND ms.last_mi AS taking_part,
            m.held >= ms.cadence AND m.mi BETWEEN ms.first_mi AND ms.last_mi AND m.mi < %(current_mi)s AS met
@@ -234,28 +235,25 @@ months AS MATERIALIZED (
           GROUP BY 1, 2) m
     JOIN mentorships ms ON ms.id = m.mentorship_id
 ),
-absences AS (  -- per cell: absences of participants, and participants absent from every session held in a month
-    SELECT m.cohort_id, x.department_id, x.mi, sum(x.absent) AS absent,
-           count(*) FILTER (WHERE x.absent >= m.held AND m.taking_part) AS absent_all
-    FROM (SELECT s.mentorship_id, s.mi, p.department_id, p.membership_id, count(*) AS absent
-          FROM programs_sessionattendance a
-          JOIN (SELECT id, mentorship_id, {_SESSION_MONTH} AS mi FROM programs_mentoringsession
-                WHERE status = 'held' AND starts_at < %(now)s AND {_IN_MONTHS}) s ON s.id = a.session_id
-          JOIN participants p ON p.mentorship_id = s.mentorship_id AND p.membership_id = a.membership_id
-          WHERE NOT a.attended
-          GROUP BY 1, 2, 3, 4) x
-    JOIN months m ON m.mentorship_id = x.mentorship_id AND m.mi = x.mi
+absences AS (  -- per mentorship, month and person: absences from the sessions held in the month
+    SELECT s.mentorship_id, s.mi, a.membership_id, count(*) AS absent
+    FROM programs_sessionattendance a
+    JOIN (SELECT id, mentorship_id, {_SESSION_MONTH} AS mi FROM programs_mentoringsession
+          WHERE status = 'held' AND starts_at < %(now)s AND {_IN_MONTHS}) s ON s.id = a.session_id
+    WHERE NOT a.attended
     GROUP BY 1, 2, 3
 ),
+-- Each participant's month, with their absences joined before the one aggregation (absent from every session
+-- held: not taking part), instead of aggregating the absences per cell on their own and joining the two.
 session_cells AS (
-    SELECT t.cohort_id, t.department_id, t.mi, t.expected, t.held - COALESCE(a.absent, 0) AS attended, t.expecting,
-           t.taking_part - COALESCE(a.absent_all, 0) AS participating, t.met
-    FROM (SELECT m.cohort_id, p.department_id, m.mi, sum(m.expected) AS expected, sum(m.held) AS held,
-                 count(*) AS expecting, count(*) FILTER (WHERE m.taking_part) AS taking_part,
-                 count(*) FILTER (WHERE m.met) AS met
-          FROM months m JOIN participants p ON p.mentorship_id = m.mentorship_id
-          GROUP BY 1, 2, 3) t
-    LEFT JOIN absences a ON a.cohort_id = t.cohort_id AND a.department_id = t.department_id AND a.mi = t.mi
+    SELECT m.cohort_id, p.department_id, m.mi, sum(m.expected) AS expected,
+           sum(m.held) - COALESCE(sum(x.absent), 0) AS attended, count(*) AS expecting,
+           count(*) FILTER (WHERE m.taking_part AND (x.absent IS NULL OR x.absent < m.held)) AS participating,
+           count(*) FILTER (WHERE m.met) AS met
+    FROM months m
+    JOIN participants p ON p.mentorship_id = m.mentorship_id
+    LEFT JOIN absences x ON x.mentorship_id = m.mentorship_id AND x.mi = m.mi AND x.membership_id = p.membership_id
+    GROUP BY 1, 2, 3
 ),
 running_cells AS (  -- active participants: those of the mentorships running in the month
     SELECT r.cohort_id, r.department_id, mo.mi, sum(r.n) AS active,
