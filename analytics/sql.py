@@ -336,17 +336,44 @@ GROUP BY snap.metric, snap.scope_id, snap.department_id, snap.dimension
 
 # --- Family "matches": participants, enrollment, match rate, stages, goals, cross-department, heatmap, at risk ---
 
+# An enrollment (application `ap`) that a mentorship (as mentor or mentee) or a goal of the cohorts refers to.
+_REFERENCED_ENROLLMENT = "(%(cohorts)s::bigint[] IS NULL OR ap.id IN (SELECT id FROM referenced))"
+
 MATCHES = f"""
 WITH {_COHORTS},
+-- Enrollments with their person's department, each read once: all of them (the mentor of a match, the mentee of a
+-- goal) and the accepted ones (participants, the mentee of a match), instead of one application x membership join
+-- per step. The accepted ones are filtered here, on the table: the planner cannot estimate a filter on a CTE. A run
+-- of some cohorts reads only the enrollments their mentorships and goals refer to.
+referenced AS MATERIALIZED (  -- read only by a run of some cohorts
+    SELECT ms.mentor_id AS id FROM programs_mentorship ms WHERE ms.cohort_id = ANY(%(cohorts)s)
+    UNION
+    SELECT mm.mentee_id FROM programs_mentorshipmentee mm JOIN programs_mentorship ms ON ms.id = mm.mentorship_id
+    WHERE ms.cohort_id = ANY(%(cohorts)s)
+    UNION
+    SELECT g.mentee_id FROM programs_goal g JOIN programs_mentorship ms ON ms.id = g.mentorship_id
+    WHERE ms.cohort_id = ANY(%(cohorts)s)
+),
+enrollments AS MATERIALIZED (
+    SELECT ap.id, COALESCE(mb.department_id, -1) AS department_id
+    FROM programs_application ap
+    JOIN tenancy_membership mb ON mb.id = ap.membership_id AND mb.organization_id = %(org)s
+    WHERE {_REFERENCED_ENROLLMENT}
+),
+accepted AS MATERIALIZED (
+    SELECT ap.id, COALESCE(mb.department_id, -1) AS department_id
+    FROM programs_application ap
+    JOIN tenancy_membership mb ON mb.id = ap.membership_id AND mb.organization_id = %(org)s
+    WHERE ap.status = 'accepted' AND {_REFERENCED_ENROLLMENT}
+),
 participants AS (  -- accepted enrollments in a mentorship of the cohorts, as its mentor or one of its mentees
-    SELECT ms.cohort_id, COALESCE(mb.department_id, -1) AS department_id, x.application_id
+    SELECT ms.cohort_id, ap.department_id, x.application_id
     FROM (SELECT id AS mentorship_id, mentor_id AS application_id FROM programs_mentorship
           UNION ALL
           SELECT mentorship_id, mentee_id FROM programs_mentorshipmentee) x
     JOIN programs_mentorship ms ON ms.id = x.mentorship_id
     JOIN cohorts co ON co.id = ms.cohort_id
-    JOIN programs_application ap ON ap.id = x.application_id AND ap.status = 'accepted'
-    JOIN tenancy_membership mb ON mb.id = ap.membership_id AND mb.organization_id = %(org)s
+    JOIN accepted ap ON ap.id = x.application_id
 ),
 mentees AS (
     SELECT ap.id AS application_id, ap.cohort_id, COALESCE(mb.department_id, -1) AS department_id
@@ -357,15 +384,13 @@ mentees AS (
 ),
 matches AS MATERIALIZED (
     SELECT mm.mentee_id, ms.id AS mentorship_id, ms.mentor_id, ms.cohort_id, ms.status = 'active' AS active,
-           ms.created_at, COALESCE(mee.department_id, -1) AS department_id,
-           COALESCE(mrm.department_id, -1) AS mentor_department, co.program_id, co.cadence, co.starts_on, co.ends_on
+           ms.created_at, me.department_id, mr.department_id AS mentor_department, co.program_id, co.cadence,
+           co.starts_on, co.ends_on
     FROM programs_mentorshipmentee mm
     JOIN programs_mentorship ms ON ms.id = mm.mentorship_id
     JOIN cohorts co ON co.id = ms.cohort_id
-    JOIN programs_application me ON me.id = mm.mentee_id AND me.status = 'accepted'
-    JOIN tenancy_membership mee ON mee.id = me.membership_id AND mee.organization_id = %(org)s
-    JOIN programs_application mr ON mr.id = ms.mentor_id
-    JOIN tenancy_membership mrm ON mrm.id = mr.membership_id AND mrm.organization_id = %(org)s
+    JOIN accepted me ON me.id = mm.mentee_id
+    JOIN enrollments mr ON mr.id = ms.mentor_id
 ),
 held AS (
     SELECT s.mentorship_id, max(s.starts_at) AS last_held, max(st.position) AS top_stage
@@ -386,16 +411,15 @@ match_rows AS (
 ),
 matched AS (SELECT DISTINCT mentee_id FROM matches),
 goal_cells AS (
-    SELECT ms.cohort_id, COALESCE(mb.department_id, -1) AS department_id,
+    SELECT ms.cohort_id, ap.department_id,
            count(*) FILTER (WHERE g.status = 'achieved') AS achieved, count(*) AS goals,
            count(DISTINCT g.mentee_id) AS mentees
     FROM programs_goal g
     JOIN programs_mentorship ms ON ms.id = g.mentorship_id
     JOIN cohorts co ON co.id = ms.cohort_id
-    JOIN programs_application ap ON ap.id = g.mentee_id
-    JOIN tenancy_membership mb ON mb.id = ap.membership_id AND mb.organization_id = %(org)s
+    JOIN enrollments ap ON ap.id = g.mentee_id
     WHERE g.status <> 'dropped'
-    GROUP BY ms.cohort_id, COALESCE(mb.department_id, -1)
+    GROUP BY ms.cohort_id, ap.department_id
 ),
 stages AS (SELECT DISTINCT program_id, position FROM programs_sessionstage),
 cells(metric, cohort_id, department_id, dimension, numerator, denominator, group_size) AS (
