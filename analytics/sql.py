@@ -486,6 +486,16 @@ def _rater_means(rater: str) -> str:
     )
 
 
+def _mentee_sums(rater: str) -> str:
+    """The sums of one rater's observations (mentees with a mean difference) among `per_mentee` rows: both raters
+    are summed in one pass (FILTER) and turned into a row each afterwards, rather than a row per mentee and rater."""
+    diff, before, after = f"{rater}_diff", f"{rater}_before", f"{rater}_after"
+    observed = f"FILTER (WHERE {diff} IS NOT NULL)"
+    return f"""count(*) {observed} AS {rater}_n, sum({diff}) {observed} AS {rater}_total,
+           sum({diff} * {diff}) {observed} AS {rater}_squares, count(*) FILTER (WHERE {diff} >= 1) AS {rater}_improved,
+           sum({before}) {observed} AS {rater}_before_sum, sum({after}) {observed} AS {rater}_after_sum"""
+
+
 CAPABILITY = f"""
 WITH {_COHORTS},
 departments AS (  -- the department of each enrollment
@@ -546,13 +556,16 @@ cells AS (
     ) r(rater, n, total, squares, improved, before_sum, after_sum)
     WHERE r.n > 0
     UNION ALL
-    SELECT 'capability_growth', cohort_id, department_id, 'rater=' || rater, count(*), sum(diff), sum(diff * diff),
-           count(*) FILTER (WHERE diff >= 1), sum(before), sum(after)
-    FROM per_mentee
-    CROSS JOIN LATERAL (VALUES ('self', self_diff, self_before, self_after),
-                               ('mentor', mentor_diff, mentor_before, mentor_after)) r(rater, diff, before, after)
-    WHERE diff IS NOT NULL
-    GROUP BY cohort_id, department_id, rater
+    SELECT 'capability_growth', x.cohort_id, x.department_id, 'rater=' || r.rater, r.n, r.total, r.squares,
+           r.improved, r.before_sum, r.after_sum
+    FROM (SELECT cohort_id, department_id, {_mentee_sums("self")}, {_mentee_sums("mentor")}
+          FROM per_mentee GROUP BY cohort_id, department_id) x
+    CROSS JOIN LATERAL (VALUES
+        ('self', x.self_n, x.self_total, x.self_squares, x.self_improved, x.self_before_sum, x.self_after_sum),
+        ('mentor', x.mentor_n, x.mentor_total, x.mentor_squares, x.mentor_improved, x.mentor_before_sum,
+         x.mentor_after_sum)
+    ) r(rater, n, total, squares, improved, before_sum, after_sum)
+    WHERE r.n > 0
     UNION ALL
     SELECT 'pulse_change', cohort_id, department_id, 'question=' || question, count(*), sum(diff), sum(diff * diff),
            count(*) FILTER (WHERE diff >= 1), sum(before), sum(after)
