@@ -57,7 +57,9 @@ PHASES = (
     ("reach", "Reach"),
 )
 
-FAMILIES = ("sessions", "matches", "capability", "reach")  # written in this order, each in one transaction
+# Written in this order, each in one transaction. The reach has no reads of its own: written as soon as the first
+# read is done, while the others go on, rather than after the last one.
+FAMILIES = ("reach", "sessions", "matches", "capability")
 
 Progress = Callable[[int, str], None]
 
@@ -358,7 +360,7 @@ class _Computation:
                 self.waiting[family] -= 1
                 self._step_done()
                 self._write_ready_families()
-            self._write_ready_families()  # the families without reads of their own
+            self._write_ready_families()  # any family left
 
     def _phase(self, name: str) -> None:
         label = dict(PHASES)[name]
