@@ -224,7 +224,9 @@ mentorships AS MATERIALIZED (  -- the running months (definitions) of each mento
                     WHERE s.mentorship_id = ms.id AND s.status = 'held') AT TIME ZONE 'UTC')
     END AS day) l
 ),
-months AS (  -- not MATERIALIZED: read once, so the planner sees through it (estimates, sort order)
+-- Not MATERIALIZED: read once, so the planner sees through it (estimates, order: where the sessions are stored in
+-- mentorship order, as generated ones are, it groups them along their mentorship index with no hash table or sort).
+months AS (
     SELECT m.mentorship_id, m.mi, m.held, m.expected, ms.cohort_id,
            m.held > 0 AND m.mi BETWEEN ms.first_mi AND ms.last_mi AS taking_part,
            m.held >= ms.cadence AND m.mi BETWEEN ms.first_mi AND ms.last_mi AND m.mi < %(current_mi)s AS met
