@@ -37,6 +37,6 @@ USER app
 
 EXPOSE 8000
 
-# gunicorn reads WEB_CONCURRENCY for the number of workers (default 1; compose sets 3) and ./gunicorn.conf.py (the
+# gunicorn reads WEB_CONCURRENCY for the number of workers (default 1; compose sets 4) and ./gunicorn.conf.py (the
 # workers' settings, shared with the load test: analytics/loadtest/server.py).
 CMD ["gunicorn", "mentorship.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm"]

@@ -28,7 +28,7 @@ class Options:
     duration: float = 60
     warmup: float = 5
     reuse: bool = False
-    workers: int = 3  # docker-compose.yml's WEB_CONCURRENCY
+    workers: int = 4  # docker-compose.yml's WEB_CONCURRENCY
     pairs: int = 25
     production: bool = True
     wait_for_statistics: bool = True

@@ -6,10 +6,14 @@ a source file is newer than the collected ones). `production=False` serves DJANG
 instead, which needs no collected static files (a minute of compression): the smoke test's choice.
 
 Both read gunicorn.conf.py from the project folder (the working directory here and in the image), so the workers
-are configured alike. The worker count defaults to docker-compose.yml's WEB_CONCURRENCY, 3 sync workers, the best of
-what was measured on the 2-CPU machine at 50 requests/s: 2 workers served only 39 requests/s (a sync worker is held
-through its request's database round trips), 4 and 5 cost 23-27 ms of CPU a request instead of 19-21 ms (more
-processes contending for the two CPUs with PostgreSQL and locust) and had a worse p99.
+are configured alike. The worker count defaults to docker-compose.yml's WEB_CONCURRENCY, 4 sync workers, the best of
+what was measured on the 2-CPU machine at 50 requests/s: a sync worker is held through its request's database round
+trips and commit, so 2 workers served only 39 requests/s, and once a log and a page cost fewer queries (and the log
+waits on its commit as long as before) 3 left requests queued: workspace/dashboard p99 310-440/280-320 ms over
+three runs, against 190-240/170-250 ms with 4 in three of five runs (the other two: 430/370 ms starting right
+after a run, and a stall of about a second in the middle of one). 5 workers (810 ms), and threads (2 workers x 3
+gthread threads: 1.2 s), did worse: more processes, or the GIL, contending for the two CPUs with PostgreSQL and
+locust.
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=float, default=60, help="Seconds measured (after the warm-up).")
         parser.add_argument("--warmup", type=float, default=5, help="Seconds of load before measuring.")
         parser.add_argument("--reuse", action="store_true", help="Keep the organization of an earlier run.")
-        parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (compose's WEB_CONCURRENCY).")
+        parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (compose's WEB_CONCURRENCY).")
         parser.add_argument("--pairs", type=int, default=25, help="Mentor/mentee pairs the requests spread over.")
         parser.add_argument(
             "--dev-settings", action="store_true",
