@@ -498,6 +498,13 @@ def _mentee_sums(rater: str) -> str:
            sum({before}) {observed} AS {rater}_before_sum, sum({after}) {observed} AS {rater}_after_sum"""
 
 
+# The sums of both raters, summed in one pass as self_* and mentor_* columns of `x`, as a row a rater.
+_BY_RATER = """CROSS JOIN LATERAL (VALUES
+        ('self', x.self_n, x.self_total, x.self_squares, x.self_improved, x.self_before_sum, x.self_after_sum),
+        ('mentor', x.mentor_n, x.mentor_total, x.mentor_squares, x.mentor_improved, x.mentor_before_sum,
+         x.mentor_after_sum)
+    ) r(rater, n, total, squares, improved, before_sum, after_sum)"""
+
 CAPABILITY = f"""
 WITH {_COHORTS},
 departments AS (  -- the department of each enrollment
@@ -551,22 +558,14 @@ cells AS (
            'rater=' || r.rater || ';skill=' || x.skill_id AS dimension, r.n, r.total, r.squares, r.improved,
            r.before_sum, r.after_sum
     FROM per_skill x
-    CROSS JOIN LATERAL (VALUES
-        ('self', x.self_n, x.self_total, x.self_squares, x.self_improved, x.self_before_sum, x.self_after_sum),
-        ('mentor', x.mentor_n, x.mentor_total, x.mentor_squares, x.mentor_improved, x.mentor_before_sum,
-         x.mentor_after_sum)
-    ) r(rater, n, total, squares, improved, before_sum, after_sum)
+    {_BY_RATER}
     WHERE r.n > 0
     UNION ALL
     SELECT 'capability_growth', x.cohort_id, x.department_id, 'rater=' || r.rater, r.n, r.total, r.squares,
            r.improved, r.before_sum, r.after_sum
     FROM (SELECT cohort_id, department_id, {_mentee_sums("self")}, {_mentee_sums("mentor")}
           FROM per_mentee GROUP BY cohort_id, department_id) x
-    CROSS JOIN LATERAL (VALUES
-        ('self', x.self_n, x.self_total, x.self_squares, x.self_improved, x.self_before_sum, x.self_after_sum),
-        ('mentor', x.mentor_n, x.mentor_total, x.mentor_squares, x.mentor_improved, x.mentor_before_sum,
-         x.mentor_after_sum)
-    ) r(rater, n, total, squares, improved, before_sum, after_sum)
+    {_BY_RATER}
     WHERE r.n > 0
     UNION ALL
     SELECT 'pulse_change', cohort_id, department_id, 'question=' || question, count(*), sum(diff), sum(diff * diff),
