@@ -109,6 +109,8 @@ class Command(BaseCommand):
                 cursor.execute("ANALYZE")
             database.close()
             self.stdout.write(f"  analyzed as {devservices.OWNER_ROLE} in {time.monotonic() - started:.1f} s")
+            if options["seed_only"]:
+                return
             arguments = ["--reuse", "--skip-analyze-wait", *sessions, "--rps", str(options["rps"]),
                          "--duration", str(options["duration"]), "--warmup", str(options["warmup"]),
                          "--workers", str(options["workers"]), "--pairs", str(options["pairs"])]  # fmt: skip
